@@ -185,6 +185,12 @@ type Service struct {
 
 	// Name is the service's key in the spec.
 	Name string `json:"-"`
+	// KubernetesServiceAccount names the workload's Kubernetes
+	// ServiceAccount; GoogleServiceAccount is the email of the Google
+	// service account it impersonates through Workload Identity. Both are
+	// derived once by the compiler so every target agrees on them.
+	KubernetesServiceAccount string `json:"-"`
+	GoogleServiceAccount     string `json:"-"`
 }
 
 // EnvVar is a plain value, or a reference to a Secret Manager secret whose
