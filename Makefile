@@ -1,0 +1,41 @@
+# pipec's tasks. `make examples` compiles the example pipelines into deploy/;
+# `make test` runs every test (and is what CI runs).
+
+GO      ?= go
+BIN     := bin/pipec
+PIPEC   := ./$(BIN)
+export GOFLAGS := -buildvcs=false
+
+.PHONY: all build examples test check lint golden clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pipec
+
+# The main job: compile the example pipelines into deploy/.
+examples: build
+	$(PIPEC) build ./pipelines/...
+
+# Every test, the lint, and the drift check of the committed examples.
+test: build lint
+	$(GO) test ./...
+	$(PIPEC) build --check ./pipelines/...
+
+# Fails when the committed output under deploy/ is not what the specs compile to.
+check: build
+	$(PIPEC) build --check ./pipelines/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Regenerate expected outputs after an intended change; read the diff before committing.
+golden: build
+	$(GO) test ./... -run 'Golden|BadInputs' -args -update
+	PIPEC_UPDATE=1 $(GO) test ./cmd/pipec -run TestScripts
+	$(PIPEC) build ./pipelines/...
+
+clean:
+	rm -rf bin

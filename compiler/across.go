@@ -1,0 +1,64 @@
+package compiler
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+
+	"github.com/pipec/pipec/schema"
+)
+
+// checkAcrossEnvs enforces what must hold between environments: an image is
+// built once and deployed everywhere, so it cannot differ per environment.
+func checkAcrossEnvs(r *reporter, spec *schema.Spec, user cue.Value) {
+	if len(spec.Envs) < 2 {
+		return
+	}
+	first := spec.Envs[0]
+	for _, env := range spec.Envs[1:] {
+		for _, name := range slices.Sorted(maps.Keys(first.Images)) {
+			a, _ := json.Marshal(imageBuild(first.Images[name]))
+			b, _ := json.Marshal(imageBuild(env.Images[name]))
+			if string(a) != string(b) {
+				r.at(user.LookupPath(cue.MakePath(cue.Str("images"), cue.Str(name))).Pos(), "images."+name,
+					"image %q differs between environments %q and %q; an image is built once for all environments, so keep what varies (project, registry) out of its fields", name, first.Env, env.Env)
+			}
+		}
+	}
+}
+
+// imageBuild is the part of an image that decides its Dockerfile.
+func imageBuild(img *schema.Image) *schema.Image {
+	if img == nil {
+		return nil
+	}
+	c := *img
+	c.Ref, c.Repository = "", ""
+	return &c
+}
+
+// checkAcrossPipelines rejects pipelines that would write to the same place:
+// their output directory is named after them, and case-insensitive file
+// systems fold names that differ only in case.
+func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
+	r := &reporter{cwd: cwd}
+	byName := map[string][]unitResult{}
+	for _, u := range units {
+		k := strings.ToLower(u.spec.Name)
+		byName[k] = append(byName[k], u)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byName)) {
+		us := byName[k]
+		if len(us) < 2 {
+			continue
+		}
+		for i, u := range us {
+			other := us[(i+1)%len(us)]
+			r.at(u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.spec.Name, r.relFile(other.spec.SourceDir))
+		}
+	}
+	return r.diags
+}

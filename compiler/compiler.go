@@ -1,0 +1,329 @@
+// Package compiler loads pipeline specs written in CUE, validates them
+// against the embedded schema and the rules CUE cannot express, and resolves
+// each environment into the plain Go model that targets consume. It never
+// writes files and never touches the network.
+package compiler
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/token"
+
+	"github.com/pipec/pipec/schema"
+)
+
+// Options tune a compilation.
+type Options struct {
+	// Root is the directory spec paths in generated headers are relative
+	// to, normally the repository root (the output directory's parent).
+	// Empty means the working directory.
+	Root string
+	// Env limits resolution to one environment; empty means all.
+	Env string
+	// Workers bounds how many pipelines compile at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Result is what a compilation produced: one Spec per pipeline that
+// compiled, and every finding about every pipeline.
+type Result struct {
+	Specs       []*schema.Spec
+	Diagnostics Diagnostics
+}
+
+// Compile loads and validates the pipelines found at paths (directories,
+// `dir/...` patterns, or files inside pipeline directories) and resolves
+// every environment. A pipeline with errors yields diagnostics and no Spec;
+// the others still compile, so one run reports everything.
+func Compile(ctx context.Context, paths []string, opts Options) (*Result, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	root := opts.Root
+	if root == "" {
+		root = cwd
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return nil, err
+	}
+	dirs, diags := expandPaths(cwd, paths)
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]unitResult, len(dirs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for i, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			results[i] = compileDir(dir, cwd, root, opts.Env)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Diagnostics: diags}
+	var ok []unitResult
+	for _, r := range results {
+		res.Diagnostics = append(res.Diagnostics, r.diags...)
+		if r.spec != nil {
+			ok = append(ok, r)
+		}
+	}
+	res.Diagnostics = append(res.Diagnostics, checkAcrossPipelines(cwd, ok)...)
+	res.Diagnostics = res.Diagnostics.sorted()
+	if !res.Diagnostics.HasErrors() {
+		for _, r := range ok {
+			res.Specs = append(res.Specs, r.spec)
+		}
+		slices.SortFunc(res.Specs, func(a, b *schema.Spec) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return res, nil
+}
+
+type unitResult struct {
+	spec    *schema.Spec
+	namePos token.Pos
+	diags   Diagnostics
+}
+
+// compileDir compiles one pipeline directory in its own cue.Context: a
+// context is not safe for concurrent use, and one per pipeline keeps memory
+// flat however many pipelines a repository holds.
+func compileDir(dir, cwd, root, onlyEnv string) unitResult {
+	r := &reporter{cwd: cwd}
+	insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
+	if len(insts) != 1 || insts[0].Err != nil {
+		if len(insts) == 1 {
+			r.addCUE(insts[0].Err)
+		} else {
+			r.at(token.NoPos, "", "%s: expected one CUE package, found %d", r.relFile(dir), len(insts))
+		}
+		return unitResult{diags: r.diags}
+	}
+	cctx := cuecontext.New()
+	def := cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
+	if err := def.Err(); err != nil {
+		panic(fmt.Sprintf("embedded schema does not compile: %v", err))
+	}
+	user := cctx.BuildInstance(insts[0])
+	if err := user.Err(); err != nil {
+		r.addCUE(err)
+		return unitResult{diags: r.diags}
+	}
+	// Errors in the base show up again in every environment, where they
+	// are reported (once: diagnostics are de-duplicated).
+
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = filepath.Base(dir)
+	}
+	spec := &schema.Spec{Dir: filepath.ToSlash(rel), SourceDir: dir}
+	nameV := user.LookupPath(cue.ParsePath("name"))
+	spec.Name, _ = nameV.String()
+
+	envs, err := user.LookupPath(cue.ParsePath("environments")).Fields()
+	if err != nil {
+		r.addCUE(err)
+		return unitResult{diags: r.diags}
+	}
+	found := false
+	for envs.Next() {
+		name := envs.Selector().Unquoted()
+		found = true
+		if onlyEnv != "" && name != onlyEnv {
+			continue
+		}
+		if p := resolveEnv(r, def, user, envs.Value(), name, dir); p != nil {
+			spec.Envs = append(spec.Envs, p)
+		}
+	}
+	if !found {
+		r.at(user.Pos(), "environments", "the pipeline declares no environment; add one, e.g. environments: dev: project: \"my-project-dev\"")
+	} else if onlyEnv != "" && len(spec.Envs) == 0 && !r.diags.HasErrors() {
+		r.at(user.LookupPath(cue.ParsePath("environments")).Pos(), "environments", "no environment named %q", onlyEnv)
+	}
+	checkAcrossEnvs(r, spec, user)
+	if r.diags.HasErrors() {
+		return unitResult{diags: r.diags}
+	}
+	return unitResult{spec: spec, namePos: nameV.Pos(), diags: r.diags}
+}
+
+// resolveEnv unifies one environment's overrides with the pipeline. The
+// user's values are unified first and closed by the schema afterwards: that
+// way a misspelt field in an environment is reported once, where it was
+// written.
+func resolveEnv(r *reporter, def, user, override cue.Value, env, dir string) *schema.Pipeline {
+	v := def.Unify(user.Unify(override))
+	valid := true
+	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+		explainEnvErrors(r, err, def, user, override, env)
+		valid = false
+	}
+	p, broken := decodePartial(v)
+	if valid {
+		// The schema accepted everything, so a decode failure is pipec's
+		// own mismatch between schema and model: say so rather than hide it.
+		for _, k := range slices.Sorted(maps.Keys(broken)) {
+			r.at(v.Pos(), strings.ReplaceAll(k, "\x00", "."), "internal error: cannot read a valid value: %v", broken[k])
+		}
+	}
+	p.Env = env
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken}
+	c.check()
+	if r.diags.HasErrors() {
+		return nil
+	}
+	return p
+}
+
+// explainEnvErrors reports the errors of one environment. Two kinds get a
+// message of their own because their CUE wording hides the fix: a base value
+// that an environment tries to change, and a value nobody set.
+func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env string) {
+	span := nodeSpan(override)
+	for _, e := range flatten(err) {
+		path, msg := e.path, e.msg
+		var inEnv, inBase token.Pos
+		for _, p := range e.positions {
+			if !p.IsValid() || p.Filename() == schema.Filename {
+				continue
+			}
+			if span.contains(p) {
+				inEnv = p
+			} else if !inBase.IsValid() {
+				inBase = p
+			}
+		}
+		switch {
+		case strings.HasPrefix(msg, "conflicting values") && inEnv.IsValid() && inBase.IsValid():
+			baseV := user.LookupPath(cue.ParsePath(path))
+			envV := override.LookupPath(cue.ParsePath(path))
+			field := path[strings.LastIndex(path, ".")+1:]
+			r.at(inEnv, path, "environment %q sets %v, but the base fixes it to %v at %s:%d:%d; "+
+				"to let environments override it, make the base value a default: %s: *%v | %s",
+				env, envV, baseV, r.relFile(inBase.Filename()), inBase.Line(), inBase.Column(),
+				field, baseV, kindName(baseV))
+		case strings.Contains(msg, "incomplete value") || strings.Contains(msg, "non-concrete value"):
+			if derived(user, path) || (path == "registry" && !user.LookupPath(cue.ParsePath(path)).Exists()) {
+				// An interpolation of a missing value (the default registry
+				// is one): the missing value itself is reported.
+				continue
+			}
+			pos := e.pos()
+			if !pos.IsValid() {
+				pos = override.Pos()
+			}
+			r.at(pos, path, "has no value in environment %q; set it in the base or under environments.%s", env, env)
+		case msg == "field not allowed":
+			r.at(e.pos(), path, "%s", unknownField(def, e.parts))
+		default:
+			r.at(e.pos(), path, "%s", friendly(msg))
+		}
+	}
+}
+
+// unknownField explains a field the schema does not allow by naming the
+// fields it does allow there, the closest first.
+func unknownField(def cue.Value, parts []string) string {
+	if len(parts) > 0 && parts[0] == schema.Definition {
+		parts = parts[1:]
+	}
+	if len(parts) == 0 {
+		return "field not allowed"
+	}
+	name := parts[len(parts)-1]
+	parent := def
+	for _, part := range parts[:len(parts)-1] {
+		next := parent.LookupPath(cue.MakePath(cue.Str(part)))
+		if !next.Exists() {
+			// A key of a map, such as a service's name: follow the
+			// map's value constraint instead.
+			next = parent.LookupPath(cue.MakePath(cue.AnyString))
+		}
+		parent = next
+	}
+	allowed := map[string]bool{}
+	for it, _ := parent.Fields(cue.Optional(true)); it != nil && it.Next(); {
+		allowed[it.Selector().Unquoted()] = true
+	}
+	if len(allowed) == 0 {
+		return fmt.Sprintf("unknown field %q", name)
+	}
+	if hint := suggest(name, allowed); strings.HasPrefix(hint, "; did you mean") {
+		return fmt.Sprintf("unknown field %q%s", name, hint)
+	}
+	return fmt.Sprintf("unknown field %q; allowed here: %s", name, strings.Join(slices.Sorted(maps.Keys(allowed)), ", "))
+}
+
+// derived reports whether the user wrote the value at path as an
+// interpolation of other values.
+func derived(user cue.Value, path string) bool {
+	v := user.LookupPath(cue.ParsePath(path))
+	n := v.Source()
+	if f, ok := n.(*ast.Field); ok {
+		n = f.Value
+	}
+	_, ok := n.(*ast.Interpolation)
+	return ok
+}
+
+func kindName(v cue.Value) string {
+	switch v.IncompleteKind() {
+	case cue.IntKind:
+		return "int"
+	case cue.FloatKind, cue.NumberKind:
+		return "number"
+	case cue.BoolKind:
+		return "bool"
+	case cue.StringKind:
+		return "string"
+	}
+	return "_"
+}
+
+type span struct {
+	file       string
+	start, end int
+}
+
+// nodeSpan is the source range of the value's first declaration.
+func nodeSpan(v cue.Value) span {
+	n := v.Source()
+	if n == nil {
+		return span{}
+	}
+	if f, ok := n.(*ast.Field); ok {
+		n = f.Value
+	}
+	return span{file: n.Pos().Filename(), start: n.Pos().Offset(), end: n.End().Offset()}
+}
+
+func (s span) contains(p token.Pos) bool {
+	return s.file != "" && p.Filename() == s.file && p.Offset() >= s.start && p.Offset() <= s.end
+}

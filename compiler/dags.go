@@ -1,0 +1,97 @@
+package compiler
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pipec/pipec/schema"
+)
+
+// dags checks DAG and task IDs, the images tasks run in, and that the
+// dependency graph is acyclic.
+func (c *checker) dags() {
+	for _, id := range slices.Sorted(maps.Keys(c.p.DAGs)) {
+		if c.skip("dags", id) {
+			continue
+		}
+		d := c.p.DAGs[id]
+		d.ID = id
+		c.name(airflowID, "DAG", id, "dags", id)
+		if _, err := time.Parse("2006-01-02", d.Start); err != nil {
+			c.errorf(field("dags", id, "start"), "start %q is not a date: write YYYY-MM-DD", d.Start)
+		}
+		if len(d.Tasks) == 0 {
+			c.errorf(field("dags", id, "tasks"), "DAG %q has no tasks", id)
+		}
+		for _, tid := range slices.Sorted(maps.Keys(d.Tasks)) {
+			t := d.Tasks[tid]
+			t.ID = tid
+			at := func(e ...any) []any { return append([]any{"dags", id, "tasks", tid}, e...) }
+			c.name(airflowID, "task", tid, at()...)
+			if _, ok := c.p.Images[t.Image]; !ok {
+				c.errorf(at("image"), "image %q is not declared in images%s", t.Image, suggest(t.Image, c.p.Images))
+			}
+			if t.Group != "" && (strings.Contains(t.Group, ".") || !airflowID.ok(t.Group)) {
+				c.errorf(at("group"), "task group %q is not valid: letters, digits, '_' and '-', no dots", t.Group)
+			}
+			for i, dep := range t.After {
+				if _, ok := d.Tasks[dep]; !ok {
+					c.errorf(at("after", i), "task %q is not a task of DAG %q%s", dep, id, suggest(dep, d.Tasks))
+				}
+			}
+			for i, tb := range t.Reads {
+				c.tableRef(tb, at("reads", i)...)
+			}
+			for i, tb := range t.Writes {
+				c.tableRef(tb, at("writes", i)...)
+			}
+			for _, k := range slices.Sorted(maps.Keys(t.Env)) {
+				c.envVar(t.Env[k], k, false, at("env", k)...)
+			}
+			if t.Resources != nil {
+				c.resources(t.Resources, at("resources")...)
+			}
+		}
+		c.cycles(d)
+	}
+}
+
+// cycles reports each dependency cycle once, as the path that closes it.
+func (c *checker) cycles(d *schema.DAG) {
+	const (
+		unvisited = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(id string)
+	visit = func(id string) {
+		state[id] = active
+		stack = append(stack, id)
+		t := d.Tasks[id]
+		for i, dep := range t.After {
+			if _, ok := d.Tasks[dep]; !ok {
+				continue
+			}
+			switch state[dep] {
+			case active:
+				start := slices.Index(stack, dep)
+				cycle := append(slices.Clone(stack[start:]), dep)
+				c.errorf(field("dags", d.ID, "tasks", id, "after", i),
+					"dependency cycle: %s; remove one of these after entries", strings.Join(cycle, " -> "))
+			case unvisited:
+				visit(dep)
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[id] = done
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.Tasks)) {
+		if state[id] == unvisited {
+			visit(id)
+		}
+	}
+}

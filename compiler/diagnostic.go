@@ -1,0 +1,223 @@
+package compiler
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+
+	"github.com/pipec/pipec/schema"
+)
+
+// Severity says whether a finding fails the build.
+type Severity string
+
+// The severities a Diagnostic can have.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Diagnostic is one finding about a spec, positioned at the CUE value that
+// caused it.
+type Diagnostic struct {
+	// File is the path of the spec file as the user can open it: relative
+	// to the working directory when under it.
+	File         string
+	Line, Column int
+	// Path is the CUE path of the offending value ("services.collector.image").
+	Path     string
+	Message  string
+	Severity Severity
+}
+
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	if d.File != "" {
+		fmt.Fprintf(&b, "%s:%d:%d: ", d.File, d.Line, d.Column)
+	}
+	if d.Path != "" {
+		b.WriteString(d.Path + ": ")
+	}
+	if d.Severity == Warning {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(d.Message)
+	return b.String()
+}
+
+// Diagnostics is a sorted, de-duplicated list of findings.
+type Diagnostics []Diagnostic
+
+// HasErrors reports whether any finding is an error rather than a warning.
+func (ds Diagnostics) HasErrors() bool {
+	return slices.ContainsFunc(ds, func(d Diagnostic) bool { return d.Severity == Error })
+}
+
+// Print writes one finding per line.
+func (ds Diagnostics) Print(w io.Writer) {
+	for _, d := range ds {
+		fmt.Fprintln(w, d.String())
+	}
+}
+
+func (ds Diagnostics) sorted() Diagnostics {
+	out := slices.Clone(ds)
+	slices.SortFunc(out, func(a, b Diagnostic) int {
+		return cmp.Or(
+			cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+	return slices.Compact(out)
+}
+
+// reporter collects the findings of one pipeline, turning CUE positions into
+// user-facing file names.
+type reporter struct {
+	cwd   string
+	diags Diagnostics
+}
+
+func (r *reporter) relFile(name string) string {
+	if name == "" || !filepath.IsAbs(name) || r.cwd == "" {
+		return name
+	}
+	if rel, err := filepath.Rel(r.cwd, name); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return name
+}
+
+// at records an error at pos.
+func (r *reporter) at(pos token.Pos, path, format string, args ...any) {
+	r.add(Error, pos, path, fmt.Sprintf(format, args...))
+}
+
+func (r *reporter) warn(pos token.Pos, path, format string, args ...any) {
+	r.add(Warning, pos, path, fmt.Sprintf(format, args...))
+}
+
+func (r *reporter) add(sev Severity, pos token.Pos, path, msg string) {
+	d := Diagnostic{Path: path, Message: msg, Severity: sev}
+	if pos.IsValid() {
+		p := pos.Position()
+		d.File, d.Line, d.Column = r.relFile(p.Filename), p.Line, p.Column
+	}
+	r.diags = append(r.diags, d)
+}
+
+// cuePath renders a CUE error path without the schema definition it was
+// evaluated under, in the same form as cue.Path.String: list indexes in
+// brackets and labels that are not identifiers quoted.
+func cuePath(parts []string) string {
+	if len(parts) > 0 && parts[0] == schema.Definition {
+		parts = parts[1:]
+	}
+	var b strings.Builder
+	for i, part := range parts {
+		switch {
+		case isIndex(part):
+			b.WriteString("[" + part + "]")
+			continue
+		case i > 0:
+			b.WriteByte('.')
+		}
+		if identifier.MatchString(part) {
+			b.WriteString(part)
+		} else {
+			b.WriteString(strconv.Quote(part))
+		}
+	}
+	return b.String()
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_$#][A-Za-z0-9_$]*$`)
+
+func isIndex(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil && s != ""
+}
+
+var (
+	outOfBound     = regexp.MustCompile(`^invalid value (".*") \(out of bound =~"\^\[0-9\]\+\(s\|m\|h\|d\)\$"\)$`)
+	conflictValues = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
+)
+
+// friendly rewrites the evaluator messages whose fix is not obvious.
+func friendly(msg string) string {
+	if m := outOfBound.FindStringSubmatch(msg); m != nil {
+		return m[1] + ` is not a duration: write a whole number and a unit, e.g. "30s", "10m", "12h" or "7d"`
+	}
+	return msg
+}
+
+// cueError is one evaluator error, flattened: its path as the user writes
+// it, its message, and its positions, the first in a user's file first.
+type cueError struct {
+	parts     []string
+	path      string
+	msg       string
+	positions []token.Pos
+}
+
+func (e cueError) pos() token.Pos {
+	for _, p := range e.positions {
+		if p.IsValid() && p.Filename() != schema.Filename {
+			return p
+		}
+	}
+	return token.NoPos
+}
+
+// flatten converts CUE's errors, folding the one-error-per-alternative list
+// CUE produces for a value outside an enumeration into a single error that
+// lists the allowed values.
+func flatten(err error) []cueError {
+	var out []cueError
+	merged := map[string]int{}
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		ce := cueError{
+			parts:     e.Path(),
+			path:      cuePath(e.Path()),
+			msg:       fmt.Sprintf(format, args...),
+			positions: append([]token.Pos{e.Position()}, errors.Positions(e)...),
+		}
+		if strings.Contains(ce.msg, "errors in empty disjunction") {
+			continue
+		}
+		m := conflictValues.FindStringSubmatch(ce.msg)
+		if m == nil || !strings.HasPrefix(m[1], `"`) {
+			out = append(out, ce)
+			continue
+		}
+		k := ce.path + "\x00" + m[2]
+		if i, ok := merged[k]; ok {
+			out[i].msg += ", " + m[1]
+			continue
+		}
+		merged[k] = len(out)
+		ce.msg = m[2] + " is not allowed; use one of " + m[1]
+		out = append(out, ce)
+	}
+	return out
+}
+
+// addCUE records every error in err. Messages from the CUE evaluator are
+// kept, but their paths lose the schema prefix.
+func (r *reporter) addCUE(err error) {
+	for _, e := range flatten(err) {
+		r.at(e.pos(), e.path, "%s", friendly(e.msg))
+	}
+}

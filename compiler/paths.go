@@ -1,0 +1,106 @@
+package compiler
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/token"
+)
+
+// expandPaths turns command-line arguments into pipeline directories:
+// a directory, a `dir/...` pattern (every directory below holding .cue
+// files), or a file, which stands for the directory holding it (what a
+// pre-commit hook passes). No argument means `./...`.
+func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
+	if len(args) == 0 {
+		args = []string{"./..."}
+	}
+	r := &reporter{cwd: cwd}
+	seen := map[string]bool{}
+	var dirs []string
+	add := func(d string) {
+		if !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	for _, arg := range args {
+		recursive := false
+		if a, ok := strings.CutSuffix(arg, "..."); ok {
+			recursive = true
+			arg = strings.TrimSuffix(a, "/")
+			if arg == "" {
+				arg = "."
+			}
+		}
+		abs := arg
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(cwd, arg)
+		}
+		info, err := os.Stat(abs)
+		if err != nil {
+			r.at(token.NoPos, "", "%s: no such file or directory; pass a pipeline directory, a file in one, or dir/...", arg)
+			continue
+		}
+		switch {
+		case recursive:
+			found := false
+			_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return nil
+				}
+				if d.IsDir() && p != abs && skipDir(d.Name()) {
+					return filepath.SkipDir
+				}
+				if d.IsDir() && hasCUEFiles(p) {
+					found = true
+					add(p)
+				}
+				return nil
+			})
+			if !found {
+				r.at(token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
+			}
+		case info.IsDir():
+			if !hasCUEFiles(abs) {
+				r.at(token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)", arg)
+				continue
+			}
+			add(abs)
+		default:
+			dir := filepath.Dir(abs)
+			if !hasCUEFiles(dir) {
+				// A file that belongs to no pipeline (a README, a file in
+				// deploy/) is what a pre-commit hook passes all the time:
+				// nothing to check, not an error.
+				continue
+			}
+			add(dir)
+		}
+	}
+	slices.Sort(dirs)
+	return dirs, r.diags
+}
+
+// skipDir leaves out directories that never hold pipelines: VCS and tool
+// state, CUE module metadata, test fixtures and vendored code.
+func skipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") ||
+		name == "cue.mod" || name == "testdata" || name == "node_modules" || name == "vendor"
+}
+
+func hasCUEFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,157 @@
+package compiler
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pipec/pipec/schema"
+)
+
+var (
+	pythonVersion = regexp.MustCompile(`^3\.[0-9]{1,2}$`)
+	goVersion     = regexp.MustCompile(`^1\.[0-9]{1,2}$`)
+
+	// secretName matches environment variable names whose value is a
+	// credential by convention.
+	secretName = regexp.MustCompile(`(?i)(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$`)
+	pemKey     = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)
+)
+
+const workloadIdentity = "pipec runs every workload as its own Google service account through Workload Identity, so no key file is needed anywhere"
+
+// looksLikeCredential reports what kind of credential a value or file holds.
+func looksLikeCredential(b []byte) string {
+	switch {
+	case bytes.Contains(b, []byte(`"private_key"`)) && (bytes.Contains(b, []byte(`"service_account"`)) || bytes.Contains(b, []byte(`"client_email"`))):
+		return "a service-account key (JSON)"
+	case pemKey.Match(b):
+		return "a PEM private key"
+	}
+	return ""
+}
+
+// envVar refuses credentials in environment variables: a key file path, a
+// key itself, or a literal value under a name that conventionally holds one.
+func (c *checker) envVar(e schema.EnvVar, name string, inImage bool, elems ...any) {
+	c.name(envVarName, "environment variable", name, elems...)
+	if name == "GOOGLE_APPLICATION_CREDENTIALS" {
+		c.errorf(elems, "GOOGLE_APPLICATION_CREDENTIALS points client libraries at a key file; remove it: %s", workloadIdentity)
+		return
+	}
+	if e.Secret != "" {
+		c.name(secretID, "secret", e.Secret, append(slices.Clone(elems), "secret")...)
+		return
+	}
+	if kind := looksLikeCredential([]byte(e.Value)); kind != "" {
+		c.errorf(elems, "the value is %s; never put credentials in a spec: %s", kind, workloadIdentity)
+		return
+	}
+	if secretName.MatchString(name) && e.Value != "" {
+		if inImage {
+			c.errorf(elems, "%s looks like a credential and would be baked into the image; move it to the service that needs it as env: %s: secret: \"<secret-manager-name>\"", name, name)
+		} else {
+			c.errorf(elems, "%s looks like a credential but has a literal value; store it in Secret Manager and write env: %s: secret: \"<secret-manager-name>\"", name, name)
+		}
+	}
+}
+
+// imageFiles checks that an image's context, requirements and copied paths
+// exist and stay inside the spec directory (symlinks included), and that no
+// copied file is a credential.
+func (c *checker) imageFiles(name string, img *schema.Image) {
+	ctx, ok := c.inside(c.dir, img.Context, true, "images", name, "context")
+	if !ok {
+		return
+	}
+	if img.Requirements != "" {
+		c.inside(ctx, img.Requirements, false, "images", name, "requirements")
+	}
+	if len(img.Copy) == 0 {
+		c.errorf(field("images", name, "copy"), "image %q copies nothing; list the files it needs, e.g. copy: [\"main.py\"]", name)
+	}
+	for i, cp := range img.Copy {
+		if cp == "." || cp == "./" || strings.ContainsAny(cp, "*?[") {
+			c.errorf(field("images", name, "copy", i), "%q copies more than an allow-list: name each file or directory the image needs", cp)
+			continue
+		}
+		abs, ok := c.inside(ctx, cp, false, "images", name, "copy", i)
+		if !ok {
+			continue
+		}
+		if kind := credentialIn(abs); kind[0] != "" {
+			c.errorf(field("images", name, "copy", i), "%s is %s and would be baked into the image; delete it from the copy list: %s", kind[0], kind[1], workloadIdentity)
+		}
+	}
+}
+
+// inside resolves rel against base and checks that the result exists and,
+// after following symlinks, stays inside c.dir.
+func (c *checker) inside(base, rel string, wantDir bool, elems ...any) (string, bool) {
+	if rel == "" || filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") {
+		c.errorf(elems, "%q must be a path relative to the spec directory", rel)
+		return "", false
+	}
+	clean := filepath.Clean(filepath.FromSlash(rel))
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		c.errorf(elems, "%q leaves the spec directory; keep image sources inside it", rel)
+		return "", false
+	}
+	abs := filepath.Join(base, clean)
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		c.errorf(elems, "%q does not exist in %s", rel, c.r.relFile(base))
+		return "", false
+	}
+	root, err := filepath.EvalSymlinks(c.dir)
+	if err != nil {
+		root = c.dir
+	}
+	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
+		c.errorf(elems, "%q is a symlink that leaves the spec directory; keep image sources inside it", rel)
+		return "", false
+	}
+	info, err := os.Stat(real)
+	if err != nil {
+		c.errorf(elems, "%q cannot be read: %v", rel, err)
+		return "", false
+	}
+	if wantDir && !info.IsDir() {
+		c.errorf(elems, "%q is not a directory", rel)
+		return "", false
+	}
+	return abs, true
+}
+
+// credentialIn scans a copied file, or the files of a copied directory, for
+// key material. Large files are skipped: keys are small.
+func credentialIn(path string) [2]string {
+	var found [2]string
+	n := 0
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found[0] != "" || n > 10000 {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			return nil
+		}
+		n++
+		if info, err := d.Info(); err != nil || !info.Mode().IsRegular() || info.Size() > 1<<20 {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		if kind := looksLikeCredential(b); kind != "" {
+			rel, _ := filepath.Rel(filepath.Dir(path), p)
+			found = [2]string{filepath.ToSlash(rel), kind}
+		}
+		return nil
+	})
+	return found
+}

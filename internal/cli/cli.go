@@ -1,0 +1,85 @@
+// Package cli is pipec's command tree. It only wires flags to the compiler,
+// the targets and the writer; everything it does lives in those packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, the same for every command.
+const (
+	ExitOK       = 0 // success, or no drift
+	ExitFindings = 1 // an invalid spec, or drift under --check
+	ExitError    = 2 // a usage or internal error
+)
+
+// exitError carries an exit code whose message, if any, was already printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Main runs pipec with os.Args and returns the process exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs pipec with args, writing to the given streams.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ee exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "pipec: %v\n", err)
+		return ExitError
+	}
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	verbose bool
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "pipec",
+		Short: "Compile declarative data pipelines into GitOps-ready files",
+		Long: `pipec compiles pipelines written in CUE (images, services, Pub/Sub, BigQuery,
+Airflow DAGs, environments) into Dockerfiles, Kubernetes manifests and
+Google Cloud configs that GitOps tools apply.
+
+Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "say what was done, not only what went wrong")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		fmt.Fprintf(stderr, "pipec %s: %v\nRun 'pipec %s -h' for usage.\n", c.Name(), err, c.Name())
+		return exitError{ExitError}
+	})
+	root.AddCommand(
+		newVetCmd(g),
+		newBuildCmd(g),
+		newSchemaCmd(),
+		newVersionCmd(),
+	)
+	return root
+}

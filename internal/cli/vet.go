@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pipec/pipec/compiler"
+)
+
+func newVetCmd(g *globals) *cobra.Command {
+	var env string
+	cmd := &cobra.Command{
+		Use:   "vet [PATH...]",
+		Short: "Check pipeline specs and report every error",
+		Long: `vet validates pipelines against the schema and the rules of the systems they
+deploy to (names, ranges, references, secrets) and prints every error as
+file:line:col: path: message. It writes nothing.
+
+PATH is a pipeline directory, a dir/... pattern, or a file in a pipeline
+directory (what a pre-commit hook passes). The default is ./... .`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := compiler.Compile(cmd.Context(), args, compiler.Options{Env: env})
+			if err != nil {
+				return err
+			}
+			res.Diagnostics.Print(cmd.ErrOrStderr())
+			if res.Diagnostics.HasErrors() {
+				return exitError{ExitFindings}
+			}
+			if g.verbose {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d pipelines ok\n", len(res.Specs))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&env, "env", "", "check only this environment")
+	return cmd
+}

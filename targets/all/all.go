@@ -1,0 +1,10 @@
+// Package all lists every output kind pipec generates. Adding a kind means
+// adding its package and one line here.
+package all
+
+import "github.com/pipec/pipec/targets"
+
+// Targets returns the output kinds in the order they run.
+func Targets() []targets.Target {
+	return []targets.Target{}
+}

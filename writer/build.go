@@ -1,0 +1,202 @@
+package writer
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/pipec/pipec/targets"
+)
+
+// build is everything a run will do, decided before anything is written.
+type build struct {
+	t         *tree
+	scope     []string
+	pipelines []string
+	indexes   []*pipelineIndex
+	writes    []change
+	prunes    []change
+	unchanged []string
+	conflicts []Conflict
+}
+
+// change is one file the build writes or prunes.
+type change struct {
+	path   string
+	onDisk bool // whether a regular file is there now
+	old    []byte
+	perm   fs.FileMode // of the file there now, kept when it is replaced
+	new    []byte      // nil when the file is pruned
+}
+
+// pipelineIndex is the index of one pipeline in this run.
+type pipelineIndex struct {
+	path   string
+	onDisk bool
+	old    []byte
+	// pending lists the old and the new hashes; it is written before any
+	// file is replaced, and is nil when the build adds no hash.
+	pending []byte
+	// final lists what the build leaves; nil when nothing is left.
+	final []byte
+}
+
+// plan compares the files with the output directory. It reads, and never
+// writes.
+func (t *tree) plan(files []targets.File, scope []string, force bool) (*build, error) {
+	b := &build{t: t, scope: scope}
+	byPipeline := map[string][]targets.File{}
+	for _, f := range files {
+		name := pipelineOf(f.Path)
+		byPipeline[name] = append(byPipeline[name], f)
+	}
+	for _, s := range scope {
+		if name := pipelineOf(s); !slices.Contains(b.pipelines, name) {
+			b.pipelines = append(b.pipelines, name)
+		}
+	}
+	slices.Sort(b.pipelines)
+	for _, name := range b.pipelines {
+		if err := b.planPipeline(name, byPipeline[name], force); err != nil {
+			return nil, err
+		}
+	}
+	// Sorted and without repeats: several files may need the same place.
+	slices.SortFunc(b.conflicts, func(a, b Conflict) int { return strings.Compare(a.String(), b.String()) })
+	b.conflicts = slices.Compact(b.conflicts)
+	return b, nil
+}
+
+func (b *build) planPipeline(name string, files []targets.File, force bool) error {
+	t := b.t
+	ixPath := name + "/" + indexName
+	ix := &pipelineIndex{path: ixPath}
+	var old *index
+	data, err := t.readFile(ixPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		old = &index{hashes: map[string][]string{}}
+	case err != nil:
+		return t.fail(ixPath, "read pipec index", err)
+	default:
+		if old, err = parseIndex(t.display(ixPath), name, data); err != nil {
+			return err
+		}
+		ix.onDisk, ix.old = true, data
+	}
+
+	desired := map[string]bool{}
+	final := &index{header: header(files, old.header), hashes: map[string][]string{}}
+	for _, f := range files {
+		desired[f.Path] = true
+		final.hashes[f.Path] = []string{sum(f.Data)}
+	}
+	for p, hashes := range old.hashes {
+		if !inScope(b.scope, p) {
+			final.hashes[p] = hashes
+		}
+	}
+
+	// Stale files first: a desired file may need the place of one.
+	pruned := map[string]bool{}
+	for _, p := range slices.Sorted(maps.Keys(old.hashes)) {
+		if desired[p] || !inScope(b.scope, p) {
+			continue
+		}
+		c, _, err := t.current(p)
+		if err != nil {
+			return err
+		}
+		// Whatever stands there now, if it is not a regular file, is not
+		// what pipec generated: the entry goes, the thing stays.
+		if !c.onDisk {
+			continue
+		}
+		if !old.accepts(p, c.old) {
+			b.refuse(force, p, "edited by hand since pipec generated it, and the spec no longer generates it; "+
+				"move your change into the spec, or rerun with --force to delete it")
+		}
+		b.prunes = append(b.prunes, c)
+		pruned[p] = true
+	}
+
+	writes := 0
+	for _, f := range files {
+		c, info, err := t.current(f.Path)
+		if err != nil {
+			return err
+		}
+		c.new = f.Data
+		switch {
+		case info == nil:
+			if a := t.fileAncestor(f.Path); a != "" && !pruned[a] {
+				b.refuse(false, a, "is a file, but the build puts a directory here; move it out of the way")
+			}
+		case info.IsDir():
+			b.refuse(false, f.Path, "is a directory, but the build puts a file here; move it out of the way")
+		case !c.onDisk:
+			b.refuse(force, f.Path, "is not a regular file; move it out of the way, or rerun with --force to replace it")
+		case bytes.Equal(c.old, f.Data):
+			b.unchanged = append(b.unchanged, f.Path)
+			continue
+		case old.accepts(f.Path, c.old):
+		case len(old.hashes[f.Path]) > 0:
+			b.refuse(force, f.Path, "edited by hand since pipec generated it; "+
+				"move your change into the spec, or rerun with --force to overwrite it")
+		default:
+			b.refuse(force, f.Path, "exists, but pipec did not generate it; "+
+				"move it out of the way, or rerun with --force to overwrite it")
+		}
+		b.writes = append(b.writes, c)
+		writes++
+	}
+
+	if len(final.hashes) > 0 {
+		ix.final = final.encode()
+	}
+	if writes > 0 {
+		pending := &index{header: final.header, hashes: map[string][]string{}}
+		for p, hashes := range old.hashes {
+			pending.hashes[p] = slices.Clone(hashes)
+		}
+		for p, hashes := range final.hashes {
+			pending.hashes[p] = append(pending.hashes[p], hashes...)
+		}
+		if data := pending.encode(); !bytes.Equal(data, ix.old) {
+			ix.pending = data
+		}
+	}
+	b.indexes = append(b.indexes, ix)
+	return nil
+}
+
+// current looks at what is at p now: info is nil when nothing is, and
+// c.onDisk says whether it is a regular file, whose content c.old holds.
+func (t *tree) current(p string) (c change, info fs.FileInfo, err error) {
+	c.path = p
+	info, err = t.lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return c, nil, nil
+	case err != nil:
+		return c, nil, t.fail(p, "read", err)
+	case !info.Mode().IsRegular():
+		return c, info, nil
+	}
+	if c.old, err = t.readFile(p); err != nil {
+		return c, nil, t.fail(p, "read", err)
+	}
+	c.onDisk, c.perm = true, info.Mode().Perm()
+	return c, info, nil
+}
+
+// refuse records a conflict, unless it is overridden.
+func (b *build) refuse(overridden bool, p, reason string) {
+	if !overridden {
+		b.conflicts = append(b.conflicts, Conflict{Path: b.t.display(p), Reason: reason})
+	}
+}
