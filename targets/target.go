@@ -16,6 +16,10 @@ type File struct {
 	// ("tweets/k8s/base/kustomization.yaml").
 	Path string
 	Data []byte
+	// Env is the environment the file belongs to, or empty for a file
+	// shared by every environment (a Dockerfile, a kustomize base). It lets
+	// a build restricted to one environment leave the others alone.
+	Env string
 }
 
 // Target turns a compiled pipeline into files. Generate must be
