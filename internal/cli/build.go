@@ -123,4 +123,3 @@ func onlyEnv(plan writer.Plan, env string) writer.Plan {
 	narrowed.Scope = slices.CompactFunc(narrowed.Scope, func(a, b string) bool { return strings.HasPrefix(b, a) })
 	return narrowed
 }
-
