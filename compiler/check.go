@@ -27,6 +27,9 @@ type checker struct {
 	// broken holds the entries CUE already reported errors for; checking
 	// them again would only add noise.
 	broken map[string]error
+	// gsas maps each derived Google service-account ID to the workload
+	// that owns it, to catch two workloads whose names derive the same ID.
+	gsas map[string]string
 }
 
 // skip reports whether an entry (or scalar field) failed to decode.
@@ -97,6 +100,9 @@ func (c *checker) check() {
 	}
 	nameOK := c.name(dnsLabel, "pipeline", p.Name, "name")
 	c.name(projectID, "project", p.Project, "project")
+	if p.ProjectNumber != "" && !projectNumber.MatchString(p.ProjectNumber) {
+		c.errorf(field("projectNumber"), "project number %q is not valid: it is the project's number, digits only (gcloud projects describe PROJECT --format='value(projectNumber)')", p.ProjectNumber)
+	}
 	if c.v.LookupPath(cue.ParsePath("namespace")).Exists() {
 		c.name(dnsLabel, "namespace", p.Namespace, "namespace")
 	} else if nameOK {
@@ -331,8 +337,21 @@ func (c *checker) tableRef(ref string, elems ...any) {
 	}
 }
 
+// identity derives a workload's Google service-account email and rejects
+// two workloads that would share one.
+func (c *checker) identity(workload string, elems ...any) string {
+	if c.gsas == nil {
+		c.gsas = map[string]string{}
+	}
+	id := googleServiceAccountID(c.p.Name, workload)
+	if other, dup := c.gsas[id]; dup {
+		c.errorf(elems, "%q and %q would share the Google service account %q; rename one", workload, other, id)
+	}
+	c.gsas[id] = workload
+	return id + "@" + c.p.Project + ".iam.gserviceaccount.com"
+}
+
 func (c *checker) services() {
-	gsas := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(c.p.Services)) {
 		if c.skip("services", name) {
 			continue
@@ -370,12 +389,7 @@ func (c *checker) services() {
 		}
 		c.resources(&s.Resources, at("resources")...)
 		s.KubernetesServiceAccount = name
-		id := googleServiceAccountID(c.p.Name, name)
-		if other, dup := gsas[id]; dup {
-			c.errorf(at(), "service %q and %q would share the Google service account %q; rename one", name, other, id)
-		}
-		gsas[id] = name
-		s.GoogleServiceAccount = id + "@" + c.p.Project + ".iam.gserviceaccount.com"
+		s.GoogleServiceAccount = c.identity(name, at()...)
 	}
 }
 

@@ -18,7 +18,13 @@ func (c *checker) dags() {
 		}
 		d := c.p.DAGs[id]
 		d.ID = id
-		c.name(airflowID, "DAG", id, "dags", id)
+		if c.name(airflowID, "DAG", id, "dags", id) {
+			d.KubernetesServiceAccount = dagWorkload(id)
+			if !dnsLabel.ok(d.KubernetesServiceAccount) {
+				c.errorf(field("dags", id), "DAG ID %q is too long to name its Kubernetes service account %q (at most 63 characters); shorten it", id, d.KubernetesServiceAccount)
+			}
+			d.GoogleServiceAccount = c.identity(d.KubernetesServiceAccount, "dags", id)
+		}
 		if _, err := time.Parse("2006-01-02", d.Start); err != nil {
 			c.errorf(field("dags", id, "start"), "start %q is not a date: write YYYY-MM-DD", d.Start)
 		}

@@ -24,6 +24,7 @@ func decodePartial(v cue.Value) (*schema.Pipeline, map[string]error) {
 	}
 	scalar("name", &p.Name)
 	scalar("project", &p.Project)
+	scalar("projectNumber", &p.ProjectNumber)
 	scalar("region", &p.Region)
 	scalar("registry", &p.Registry)
 	scalar("namespace", &p.Namespace)

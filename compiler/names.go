@@ -44,6 +44,8 @@ var (
 		"a label value: lowercase letters, digits, '_' and '-', at most 63 characters"}
 )
 
+var projectNumber = regexp.MustCompile(`^[1-9][0-9]{5,19}$`)
+
 func (n nameRule) ok(s string) bool {
 	if len(s) > n.max || !n.re.MatchString(s) {
 		return false
@@ -55,6 +57,12 @@ func (n nameRule) ok(s string) bool {
 		return false
 	}
 	return true
+}
+
+// dagWorkload names the Kubernetes ServiceAccount of a DAG's task pods:
+// Airflow IDs allow '_' and '.', Kubernetes names do not.
+func dagWorkload(id string) string {
+	return "dag-" + strings.Trim(strings.NewReplacer("_", "-", ".", "-").Replace(strings.ToLower(id)), "-")
 }
 
 // googleServiceAccountID derives a workload's Google service-account ID from

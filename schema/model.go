@@ -27,6 +27,7 @@ type Spec struct {
 type Pipeline struct {
 	Name           string                   `json:"name"`
 	Project        string                   `json:"project"`
+	ProjectNumber  string                   `json:"projectNumber"`
 	Region         string                   `json:"region"`
 	Registry       string                   `json:"registry"`
 	Namespace      string                   `json:"namespace"`
@@ -240,6 +241,10 @@ type DAG struct {
 
 	// ID is the DAG's key in the spec.
 	ID string `json:"-"`
+	// KubernetesServiceAccount and GoogleServiceAccount are the identity
+	// the DAG's task pods run as, derived like a service's.
+	KubernetesServiceAccount string `json:"-"`
+	GoogleServiceAccount     string `json:"-"`
 }
 
 // Task is one step of a DAG, run in its own container.
