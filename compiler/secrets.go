@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/pipec/pipec/schema"
 )
@@ -47,6 +48,10 @@ func (c *checker) envVar(e schema.EnvVar, name string, inImage bool, elems ...an
 		c.name(secretID, "secret", e.Secret, append(slices.Clone(elems), "secret")...)
 		return
 	}
+	if inImage && strings.ContainsAny(e.Value, "\n\r\x00") {
+		c.errorf(elems, "an image's env value cannot hold a line break or NUL (a Dockerfile ENV is one line); set it on the service instead")
+		return
+	}
 	if kind := looksLikeCredential([]byte(e.Value)); kind != "" {
 		c.errorf(elems, "the value is %s; never put credentials in a spec: %s", kind, workloadIdentity)
 		return
@@ -69,12 +74,27 @@ func (c *checker) imageFiles(name string, img *schema.Image) {
 		return
 	}
 	if img.Requirements != "" {
-		c.inside(ctx, img.Requirements, false, "images", name, "requirements")
+		if bad := unsafePathChars(img.Requirements); bad != "" {
+			c.errorf(field("images", name, "requirements"), "%q holds %s; rename the file", img.Requirements, bad)
+		} else {
+			c.inside(ctx, img.Requirements, false, "images", name, "requirements")
+		}
+	}
+	if img.Go != "" {
+		if bad := unsafePathChars(img.Package); bad != "" || strings.HasPrefix(img.Package, "-") {
+			c.errorf(field("images", name, "package"), "package %q must be a directory relative to the context, such as \"./cmd/app\"", img.Package)
+		} else {
+			c.inside(ctx, img.Package, true, "images", name, "package")
+		}
 	}
 	if len(img.Copy) == 0 {
 		c.errorf(field("images", name, "copy"), "image %q copies nothing; list the files it needs, e.g. copy: [\"main.py\"]", name)
 	}
 	for i, cp := range img.Copy {
+		if bad := unsafePathChars(cp); bad != "" {
+			c.errorf(field("images", name, "copy", i), "%q holds %s, which Dockerfiles and .dockerignore cannot express safely; rename the file", cp, bad)
+			continue
+		}
 		if cp == "." || cp == "./" || strings.ContainsAny(cp, "*?[") {
 			c.errorf(field("images", name, "copy", i), "%q copies more than an allow-list: name each file or directory the image needs", cp)
 			continue
@@ -87,6 +107,23 @@ func (c *checker) imageFiles(name string, img *schema.Image) {
 			c.errorf(field("images", name, "copy", i), "%s is %s and would be baked into the image; delete it from the copy list: %s", kind[0], kind[1], workloadIdentity)
 		}
 	}
+}
+
+// unsafePathChars names what in a path no Dockerfile COPY or .dockerignore
+// line can carry as plain data: line breaks and other control characters,
+// backslashes (an escape there), and edge spaces (.dockerignore trims them).
+func unsafePathChars(p string) string {
+	switch {
+	case strings.ContainsAny(p, "\n\r"):
+		return "a line break"
+	case strings.ContainsFunc(p, unicode.IsControl):
+		return "a control character"
+	case strings.Contains(p, `\`):
+		return "a backslash"
+	case strings.TrimSpace(p) != p:
+		return "leading or trailing spaces"
+	}
+	return ""
 }
 
 // inside resolves rel against base and checks that the result exists and,

@@ -80,7 +80,9 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 	if f.env != "" {
 		plan = onlyEnv(plan, f.env)
 	}
-	result, err := writer.Write(out, plan, writer.Options{Force: f.force, Check: f.check})
+	// The output directory as the user wrote it, so messages name paths
+	// the way they typed them.
+	result, err := writer.Write(filepath.Clean(f.output), plan, writer.Options{Force: f.force, Check: f.check})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return failed

@@ -2,9 +2,14 @@
 // adding its package and one line here.
 package all
 
-import "github.com/pipec/pipec/targets"
+import (
+	"github.com/pipec/pipec/targets"
+	"github.com/pipec/pipec/targets/dockerfile"
+)
 
 // Targets returns the output kinds in the order they run.
 func Targets() []targets.Target {
-	return []targets.Target{}
+	return []targets.Target{
+		dockerfile.Target{},
+	}
 }
