@@ -121,11 +121,16 @@ func (c *checker) check() {
 	c.dags()
 }
 
+// reservedLabels are the label keys pipec sets on what it generates.
+var reservedLabels = map[string]bool{"environment": true, "managed-by": true}
+
 func (c *checker) labels(m map[string]string, elems ...any) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		at := append(slices.Clone(elems), k)
 		if !labelKey.ok(k) {
 			c.errorf(at, "label key %q is not valid: it must be %s", k, labelKey.what)
+		} else if reservedLabels[k] {
+			c.errorf(at, "label key %q is set by pipec itself; choose another key", k)
 		}
 		if !labelValue.ok(m[k]) {
 			c.errorf(at, "label value %q is not valid: it must be %s", m[k], labelValue.what)

@@ -5,11 +5,13 @@ package all
 import (
 	"github.com/pipec/pipec/targets"
 	"github.com/pipec/pipec/targets/dockerfile"
+	"github.com/pipec/pipec/targets/kubernetes"
 )
 
 // Targets returns the output kinds in the order they run.
 func Targets() []targets.Target {
 	return []targets.Target{
 		dockerfile.Target{},
+		kubernetes.Target{},
 	}
 }

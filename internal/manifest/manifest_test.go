@@ -1,0 +1,168 @@
+package manifest
+
+import (
+	"strings"
+	"testing"
+
+	yamlv2 "go.yaml.in/yaml/v2"
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+)
+
+// Strings that are plain text to pipec but that a YAML 1.1 reader (the
+// Kubernetes API machinery's sigs.k8s.io/yaml) or a YAML 1.2 reader
+// (kustomize's kyaml) would turn into a bool, number, null or timestamp if
+// they were written unquoted.
+var ambiguous = []string{
+	"y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO",
+	"on", "On", "ON", "off", "Off", "OFF", "true", "True", "FALSE",
+	"null", "Null", "NULL", "~", "",
+	"1", "-1", "+1", "1.0", "1e3", "1E3", ".5", "0777", "0o17", "0x1F", "0b101",
+	"1_000", "1:20", "190:20:30", ".inf", "-.Inf", ".NaN",
+	"2024-01-01", "2001-12-14t21:59:43.10-05:00",
+	"<<", "=",
+}
+
+func TestMarshalQuotesAmbiguousStrings(t *testing.T) {
+	for _, s := range ambiguous {
+		b, err := Marshal(map[string]any{"v": s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v12 map[string]any
+		if err := yaml.Unmarshal(b, &v12); err != nil {
+			t.Fatalf("%q: YAML 1.2 reader: %v", s, err)
+		}
+		if got, ok := v12["v"].(string); !ok || got != s {
+			t.Errorf("%q written as %q reads back in YAML 1.2 as %#v", s, b, v12["v"])
+		}
+		var v11 map[string]any
+		if err := yamlv2.Unmarshal(b, &v11); err != nil {
+			t.Fatalf("%q: YAML 1.1 reader: %v", s, err)
+		}
+		if got, ok := v11["v"].(string); !ok || got != s {
+			t.Errorf("%q written as %q reads back in YAML 1.1 as %#v", s, b, v11["v"])
+		}
+	}
+}
+
+func TestMarshalLeavesPlainStringsUnquoted(t *testing.T) {
+	b, err := Marshal(map[string]any{"a": "tweets-dev", "b": "256Mi", "c": "250m", "d": "python"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a: tweets-dev\nb: 256Mi\nc: 250m\nd: python\n"
+	if string(b) != want {
+		t.Errorf("got\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestMarshalDeployment(t *testing.T) {
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "collector", Labels: map[string]string{"b": "2", "a": "1"}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](3),
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				SecurityContext: &corev1.PodSecurityContext{RunAsUser: ptr.To[int64](10000000)},
+				Containers:      []corev1.Container{{Name: "collector", Args: []string{"--flag", "no"}}},
+			}},
+		},
+	}
+	got, err := File("# header\n", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keys sorted, list items at their parent's indentation, "no" quoted,
+	// no creationTimestamp/status noise, and the large uid stays an integer.
+	want := `# header
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  labels:
+    a: "1"
+    b: "2"
+  name: collector
+spec:
+  replicas: 3
+  selector: null
+  strategy: {}
+  template:
+    metadata: {}
+    spec:
+      containers:
+      - args:
+        - --flag
+        - "no"
+        name: collector
+        resources: {}
+      securityContext:
+        runAsUser: 10000000
+`
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	var back appsv1.Deployment
+	docs, err := Decode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Strict(docs[0], &back); err != nil {
+		t.Fatal(err)
+	}
+	if *back.Spec.Template.Spec.SecurityContext.RunAsUser != 10000000 {
+		t.Errorf("runAsUser read back as %d", *back.Spec.Template.Spec.SecurityContext.RunAsUser)
+	}
+}
+
+func TestMarshalIsDeterministic(t *testing.T) {
+	m := map[string]any{}
+	for _, k := range strings.Fields("q w e r t y u i o p a s d f g h j k l z x c v b n m") {
+		m[k] = map[string]any{"x": k, "y": []any{k, k}}
+	}
+	first, err := Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		again, err := Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(again) != string(first) {
+			t.Fatalf("two encodings differ:\n%s\n---\n%s", first, again)
+		}
+	}
+}
+
+func TestDecodeRejectsDuplicateKeys(t *testing.T) {
+	_, err := Decode([]byte("a: 1\na: 2\n"))
+	if err == nil {
+		t.Fatal("duplicate key accepted")
+	}
+}
+
+func TestDecodeSkipsCommentOnlyDocuments(t *testing.T) {
+	docs, err := Decode([]byte("# header\n---\na: 1\n---\n# nothing\n---\nb: two\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 || docs[1]["b"] != "two" {
+		t.Errorf("got %v", docs)
+	}
+}
+
+func TestStrictRejectsUnknownAndMiscasedFields(t *testing.T) {
+	for _, doc := range []map[string]any{
+		{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "a"}, "automount": false},
+		{"apiVersion": "v1", "kind": "ServiceAccount", "Metadata": map[string]any{"name": "a"}},
+	} {
+		var sa corev1.ServiceAccount
+		if err := Strict(doc, &sa); err == nil {
+			t.Errorf("%v accepted", doc)
+		}
+	}
+}
