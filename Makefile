@@ -33,7 +33,8 @@ lint:
 
 # Regenerate expected outputs after an intended change; read the diff before committing.
 golden: build
-	$(GO) test ./... -run 'Golden|BadInputs' -args -update
+	for pkg in $$(grep -rl 'flag.Bool("update"' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \
+	  $(GO) test $$pkg -args -update || exit 1; done
 	PIPEC_UPDATE=1 $(GO) test ./cmd/pipec -run TestScripts
 	$(PIPEC) build ./pipelines/...
 
