@@ -20,6 +20,7 @@ package writer
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pipec/pipec/targets"
 )
@@ -46,6 +47,9 @@ type Options struct {
 	Force bool
 	// Check writes nothing and reports what a build would change.
 	Check bool
+	// LockWait bounds how long Write waits for another build of the same
+	// output directory; zero means DefaultLockWait.
+	LockWait time.Duration
 }
 
 // Result says what a build changed or, in check mode, would change. Paths
@@ -101,6 +105,15 @@ func Write(root string, plan Plan, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	wait := opts.LockWait
+	if wait == 0 {
+		wait = DefaultLockWait
+	}
+	lock, err := acquire(root, wait)
+	if err != nil {
+		return Result{}, err
+	}
+	defer lock.release()
 	t, err := openTree(root)
 	if err != nil {
 		return Result{}, err
