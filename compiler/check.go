@@ -112,6 +112,12 @@ func (c *checker) check() {
 		}
 	}
 	c.labels(p.Labels, "labels")
+	if len(p.DAGs) > 0 {
+		c.name(dnsLabel, "Airflow namespace", p.Airflow.Namespace, "airflow", "namespace")
+		for i, sa := range p.Airflow.ServiceAccounts {
+			c.name(dnsSubdomain, "Airflow service account", sa, "airflow", "serviceAccounts", i)
+		}
+	}
 	c.images()
 	c.topics()
 	c.datasets()

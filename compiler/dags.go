@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
@@ -28,6 +29,11 @@ func (c *checker) dags() {
 		if _, err := time.Parse("2006-01-02", d.Start); err != nil {
 			c.errorf(field("dags", id, "start"), "start %q is not a date: write YYYY-MM-DD", d.Start)
 		}
+		for i, tag := range d.Tags {
+			if len(tag) > 100 || tag == "" {
+				c.errorf(field("dags", id, "tags", i), "tag %q must be 1 to 100 characters (Airflow's limit)", tag)
+			}
+		}
 		if len(d.Tasks) == 0 {
 			c.errorf(field("dags", id, "tasks"), "DAG %q has no tasks", id)
 		}
@@ -41,6 +47,12 @@ func (c *checker) dags() {
 			}
 			if t.Group != "" && (strings.Contains(t.Group, ".") || !airflowID.ok(t.Group)) {
 				c.errorf(at("group"), "task group %q is not valid: letters, digits, '_' and '-', no dots", t.Group)
+			} else if _, clash := d.Tasks[t.Group]; clash {
+				c.errorf(at("group"), "task group %q has the name of a task of DAG %q; Airflow IDs are shared by tasks and groups, so rename one", t.Group, id)
+			}
+			runner := cmp.Or(t.Runner, d.Runner)
+			if img, ok := c.p.Images[t.Image]; ok && runner == "kubernetes_executor" && img.Go != "" {
+				c.errorf(at("image"), "the kubernetes_executor runner runs the task inside Airflow, so its image must be a Python image with Airflow installed; %q is a Go image: use runner: \"kubernetes_pod\"", t.Image)
 			}
 			for i, dep := range t.After {
 				if _, ok := d.Tasks[dep]; !ok {

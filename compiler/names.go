@@ -18,6 +18,8 @@ type nameRule struct {
 var (
 	dnsLabel = nameRule{regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`), 63,
 		"a Kubernetes DNS-1123 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit, at most 63 characters"}
+	dnsSubdomain = nameRule{regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`), 253,
+		"a Kubernetes name: lowercase letters, digits, '-' and '.', at most 253 characters"}
 	pubsubID = nameRule{regexp.MustCompile(`^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$`), 255,
 		"a Pub/Sub ID: 3 to 255 characters, starting with a letter, then letters, digits and - _ . ~ + %, not starting with \"goog\""}
 	datasetID = nameRule{regexp.MustCompile(`^[A-Za-z0-9_]+$`), 1024,
@@ -34,8 +36,8 @@ var (
 		"a Cloud Storage bucket name: 3 to 63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit"}
 	envVarName = nameRule{regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`), 1024,
 		"an environment variable name: letters, digits and underscores, not starting with a digit"}
-	secretID = nameRule{regexp.MustCompile(`^[A-Za-z0-9_-]+$`), 255,
-		"a Secret Manager secret ID: letters, digits, '-' and '_', at most 255 characters"}
+	secretID = nameRule{regexp.MustCompile(`^[A-Za-z0-9_-]+$`), 253,
+		"a Secret Manager secret ID: letters, digits, '-' and '_', at most 253 characters (it becomes a Kubernetes Secret key)"}
 	airflowID = nameRule{regexp.MustCompile(`^[A-Za-z0-9_.-]+$`), 250,
 		"an Airflow ID: letters, digits, '_', '.' and '-', at most 250 characters"}
 	labelKey = nameRule{regexp.MustCompile(`^[a-z][a-z0-9_-]*$`), 63,

@@ -40,9 +40,16 @@ type Pipeline struct {
 	Buckets        map[string]*Bucket       `json:"buckets"`
 	Services       map[string]*Service      `json:"services"`
 	DAGs           map[string]*DAG          `json:"dags"`
+	Airflow        Airflow                  `json:"airflow"`
 
 	// Env is the environment's name ("dev", "prod").
 	Env string `json:"-"`
+}
+
+// Airflow locates the Airflow installation that runs the DAGs.
+type Airflow struct {
+	Namespace       string   `json:"namespace"`
+	ServiceAccounts []string `json:"serviceAccounts"`
 }
 
 // Image is a container image built from source beside the spec.

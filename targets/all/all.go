@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/pipec/pipec/targets"
+	"github.com/pipec/pipec/targets/airflow"
 	"github.com/pipec/pipec/targets/dockerfile"
 	"github.com/pipec/pipec/targets/kubernetes"
 )
@@ -13,5 +14,6 @@ func Targets() []targets.Target {
 	return []targets.Target{
 		dockerfile.Target{},
 		kubernetes.Target{},
+		airflow.Target{},
 	}
 }

@@ -19,21 +19,19 @@ func secretName(s *schema.Service) string { return s.Name + "-secrets" }
 // own ServiceAccount, so it can read only the secrets its Google service
 // account was granted: a shared store would need one identity able to
 // read every workload's secrets.
-func (b *builder) secrets(s *schema.Service) {
+func (b *builder) secrets(w workload) {
 	var data []any
-	for _, name := range slices.Sorted(maps.Keys(s.Env)) {
-		if secret := s.Env[name].Secret; secret != "" {
-			data = append(data, map[string]any{
-				"secretKey": name,
-				"remoteRef": map[string]any{"key": secret},
-			})
-		}
+	for _, key := range slices.Sorted(maps.Keys(w.secrets)) {
+		data = append(data, map[string]any{
+			"secretKey": key,
+			"remoteRef": map[string]any{"key": w.secrets[key]},
+		})
 	}
 	if len(data) == 0 {
 		return
 	}
-	meta := b.meta(s.Name, s.Name)
-	b.add("SecretStore", s.Name, map[string]any{
+	meta := b.meta(w.name, w.name)
+	b.add("SecretStore", w.name, map[string]any{
 		"apiVersion": externalSecretsAPI,
 		"kind":       "SecretStore",
 		"metadata":   meta,
@@ -43,22 +41,22 @@ func (b *builder) secrets(s *schema.Service) {
 					"projectID": b.p.Project,
 					"auth": map[string]any{
 						"workloadIdentity": map[string]any{
-							"serviceAccountRef": map[string]any{"name": s.KubernetesServiceAccount},
+							"serviceAccountRef": map[string]any{"name": w.name},
 						},
 					},
 				},
 			},
 		},
 	})
-	b.add("ExternalSecret", s.Name, map[string]any{
+	b.add("ExternalSecret", w.name, map[string]any{
 		"apiVersion": externalSecretsAPI,
 		"kind":       "ExternalSecret",
 		"metadata":   meta,
 		"spec": map[string]any{
-			"secretStoreRef":  map[string]any{"kind": "SecretStore", "name": s.Name},
+			"secretStoreRef":  map[string]any{"kind": "SecretStore", "name": w.name},
 			"refreshInterval": "1h",
 			"target": map[string]any{
-				"name": secretName(s),
+				"name": w.secret,
 				// The Secret belongs to the ExternalSecret and goes away
 				// with it; Retain keeps it if the Secret Manager secret
 				// is deleted, so running pods do not lose their value.

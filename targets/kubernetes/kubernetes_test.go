@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"bytes"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -89,6 +90,17 @@ func tweetsVaried() *pipec.Spec {
 	delete(c.Env, "PUBSUB_TOPIC")
 	img := prod.Images["collector"]
 	img.Ref = img.Repository + "@sha256:" + strings.Repeat("ab", 32)
+	for _, p := range spec.Envs {
+		p.Airflow = pipec.Airflow{Namespace: "airflow", ServiceAccounts: []string{"airflow-worker", "airflow-scheduler"}}
+		p.DAGs = map[string]*pipec.DAG{"tweet_stats": {
+			ID: "tweet_stats", KubernetesServiceAccount: "dag-tweet-stats",
+			GoogleServiceAccount: "tweets-dag-tweet-stats@" + p.Project + ".iam.gserviceaccount.com",
+			Tasks: map[string]*pipec.Task{
+				"count":  {ID: "count", Image: "collector", Env: map[string]pipec.EnvVar{"TOKEN": {Secret: "stats-token"}}},
+				"export": {ID: "export", Image: "collector", Env: map[string]pipec.EnvVar{"API_TOKEN": {Secret: "stats-token"}}},
+			},
+		}}
+	}
 	prod.Services["archiver"] = &pipec.Service{
 		Name: "archiver", Image: "collector", Replicas: 1,
 		KubernetesServiceAccount: "archiver",
@@ -629,6 +641,56 @@ func TestNetworkPolicies(t *testing.T) {
 
 // TestGolden keeps a few files under review in testdata/: go test -update
 // rewrites them.
+// TestDAGWorkloads checks what a DAG's task pods get: their own
+// ServiceAccount mapped to the DAG's Google service account, their own
+// egress policy, one Secret keyed by Secret Manager name (what the Airflow
+// target mounts), and a Role that lets only Airflow's service accounts
+// start pods in the namespace.
+func TestDAGWorkloads(t *testing.T) {
+	files := generate(t, tweetsVaried())
+	r := rendered(t, files, "tweets", "prod")
+	sa := r["ServiceAccount/dag-tweet-stats"]
+	if sa == nil {
+		t.Fatalf("no ServiceAccount for the DAG; rendered: %v", sortedKeys(r))
+	}
+	annotations := sa["metadata"].(map[string]any)["annotations"].(map[string]any)
+	if got := annotations["iam.gke.io/gcp-service-account"]; got != "tweets-dag-tweet-stats@tweets-prod-4821.iam.gserviceaccount.com" {
+		t.Errorf("DAG ServiceAccount maps to %v", got)
+	}
+	es := r["ExternalSecret/dag-tweet-stats"]
+	if es == nil {
+		t.Fatal("no ExternalSecret for the DAG")
+	}
+	spec := es["spec"].(map[string]any)
+	if got := spec["target"].(map[string]any)["name"]; got != "dag-tweet-stats-secrets" {
+		t.Errorf("DAG secrets land in %v, the Airflow target reads dag-tweet-stats-secrets", got)
+	}
+	data := spec["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["secretKey"] != "stats-token" {
+		t.Errorf("DAG secret data = %v, want one entry keyed by the Secret Manager name", data)
+	}
+	if r["NetworkPolicy/allow-dag-tweet-stats"] == nil {
+		t.Error("no NetworkPolicy lets the DAG's pods reach DNS, the metadata server and HTTPS")
+	}
+	rb := r["RoleBinding/airflow-pod-launcher"]
+	if rb == nil || r["Role/airflow-pod-launcher"] == nil {
+		t.Fatal("no Role and RoleBinding let Airflow start task pods")
+	}
+	var subjects []string
+	for _, s := range rb["subjects"].([]any) {
+		m := s.(map[string]any)
+		subjects = append(subjects, m["namespace"].(string)+"/"+m["name"].(string))
+	}
+	if want := []string{"airflow/airflow-worker", "airflow/airflow-scheduler"}; !slices.Equal(subjects, want) {
+		t.Errorf("RoleBinding subjects = %v, want %v", subjects, want)
+	}
+	if _, ok := rendered(t, generate(t, fixture.Tweets()), "tweets", "prod")["Role/airflow-pod-launcher"]; ok {
+		t.Error("a pipeline without DAGs got an Airflow Role")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
 func TestGolden(t *testing.T) {
 	files := generate(t, fixture.Tweets())
 	for golden, p := range map[string]string{

@@ -6,8 +6,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
-
-	"github.com/pipec/pipec/schema"
 )
 
 // defaultDeny blocks all traffic to and from the namespace's pods, so a
@@ -27,9 +25,9 @@ func (b *builder) defaultDeny() {
 // DNS, the GKE metadata server (Workload Identity gets its tokens there),
 // and HTTPS to Google APIs and whatever external API the service calls.
 // A service with a port also accepts connections on that port.
-func (b *builder) networkPolicy(s *schema.Service) {
+func (b *builder) networkPolicy(w workload) {
 	spec := networkingv1.NetworkPolicySpec{
-		PodSelector: *b.selector(s.Name),
+		PodSelector: *b.selector(w.name),
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
 		Egress: []networkingv1.NetworkPolicyEgressRule{
 			{
@@ -56,16 +54,16 @@ func (b *builder) networkPolicy(s *schema.Service) {
 			},
 		},
 	}
-	if s.Port > 0 {
+	if w.port > 0 {
 		spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 		spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{
-			Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, s.Port)},
+			Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, w.port)},
 		}}
 	}
-	name := "allow-" + s.Name
+	name := "allow-" + w.name
 	b.add("NetworkPolicy", name, &networkingv1.NetworkPolicy{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
-		ObjectMeta: b.meta(name, s.Name),
+		ObjectMeta: b.meta(name, w.name),
 		Spec:       spec,
 	})
 }

@@ -59,13 +59,15 @@ func objects(spec *schema.Spec, p *schema.Pipeline) ([]*object, error) {
 	b.defaultDeny()
 	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		s := p.Services[name]
-		b.serviceAccount(s)
+		w := serviceWorkload(s)
+		b.serviceAccount(w)
 		b.deployment(s)
 		b.podDisruptionBudget(s)
 		b.service(s)
-		b.networkPolicy(s)
-		b.secrets(s)
+		b.networkPolicy(w)
+		b.secrets(w)
 	}
+	b.dags()
 	return b.objs, b.err
 }
 
