@@ -6,7 +6,7 @@ BIN     := bin/pipec
 PIPEC   := ./$(BIN)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build examples test check lint golden clean
+.PHONY: all build examples setup test check lint golden clean
 
 all: build
 
@@ -17,8 +17,12 @@ build:
 examples: build
 	$(PIPEC) build ./pipelines/...
 
+# What the tests run for real (a registry server), installed when missing.
+setup:
+	@scripts/setup.sh
+
 # Every test, the lint, and the drift check of the committed examples.
-test: build lint
+test: setup build lint
 	$(GO) test ./...
 	$(PIPEC) build --check ./pipelines/...
 

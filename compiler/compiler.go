@@ -34,6 +34,10 @@ type Options struct {
 	Env string
 	// Workers bounds how many pipelines compile at once; 0 means GOMAXPROCS.
 	Workers int
+	// AllowUnpinned lets images without a locked digest through even where
+	// an environment sets requireDigests: `pipec lock` compiles the
+	// pipelines whose images it is about to pin.
+	AllowUnpinned bool
 }
 
 // Result is what a compilation produced: one Spec per pipeline that
@@ -78,7 +82,7 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 				return
 			}
 			defer func() { <-sem }()
-			results[i] = compileDir(dir, cwd, root, opts.Env)
+			results[i] = compileDir(dir, cwd, root, opts.Env, !opts.AllowUnpinned)
 		}()
 	}
 	wg.Wait()
@@ -114,7 +118,7 @@ type unitResult struct {
 // compileDir compiles one pipeline directory in its own cue.Context: a
 // context is not safe for concurrent use, and one per pipeline keeps memory
 // flat however many pipelines a repository holds.
-func compileDir(dir, cwd, root, onlyEnv string) unitResult {
+func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 	r := &reporter{cwd: cwd}
 	insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
 	if len(insts) != 1 || insts[0].Err != nil {
@@ -168,6 +172,7 @@ func compileDir(dir, cwd, root, onlyEnv string) unitResult {
 		r.at(user.LookupPath(cue.ParsePath("environments")).Pos(), "environments", "no environment named %q", onlyEnv)
 	}
 	checkAcrossEnvs(r, spec, user)
+	lockImages(r, spec, user, requirePins)
 	if r.diags.HasErrors() {
 		return unitResult{diags: r.diags}
 	}

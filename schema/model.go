@@ -19,7 +19,44 @@ type Spec struct {
 	SourceDir string
 	// Envs holds one fully resolved pipeline per environment, sorted by name.
 	Envs []*Pipeline
+	// Pins holds the pipeline's pipec.lock: each image reference it pins,
+	// as pipec writes it unpinned, mapped to a digest ("sha256:...").
+	Pins map[string]string
+	// Uses lists every image reference the pipeline needs pinned, built
+	// and base images alike, with the spec value that asks for it; it is
+	// what `pipec lock` resolves and what requireDigests checks.
+	Uses []ImageUse
 }
+
+// Pinned returns ref followed by its locked digest, or ref unchanged when
+// the lock does not pin it. ref is a reference as pipec writes it unpinned,
+// such as a base image "python:3.12-slim-bookworm".
+func (s *Spec) Pinned(ref string) string {
+	if digest, ok := s.Pins[ref]; ok {
+		return ref + "@" + digest
+	}
+	return ref
+}
+
+// ImageUse is an image reference a pipeline needs pinned, and where the
+// spec asks for it.
+type ImageUse struct {
+	// Ref is the reference unpinned: a base image as the Dockerfiles name
+	// it, or a built image's Repository:Tag in one environment.
+	Ref string
+	// Image is the name of the spec's image that uses Ref.
+	Image string
+	// Env is the environment a built image is pushed for. It is empty for
+	// a base image: Dockerfiles are shared by every environment.
+	Env string
+	// Path is the spec value that decides Ref ("images.collector.python"),
+	// and Pos where it is written ("pipelines/tweets/pipeline.cue:14:16").
+	Path, Pos string
+}
+
+// Built reports whether Ref is an image the pipeline builds itself, as
+// opposed to a base image it builds from.
+func (u ImageUse) Built() bool { return u.Env != "" }
 
 // Pipeline is a pipeline resolved in one environment: validated, defaulted,
 // every reference checked. Maps are keyed by the names used in the spec;
@@ -72,6 +109,9 @@ type Image struct {
 	Ref string `json:"-"`
 	// Repository is Registry/Name, without tag or digest.
 	Repository string `json:"-"`
+	// Digest is what pipec.lock pins Repository:Tag to in this
+	// environment ("sha256:..."), or empty.
+	Digest string `json:"-"`
 }
 
 // Runtime names the image's build recipe.
@@ -80,6 +120,24 @@ func (i *Image) Runtime() string {
 		return "go"
 	}
 	return "python"
+}
+
+// distroless is the final base of Go images: CA certificates, tzdata and
+// a nonroot user, and nothing a shell could use.
+const distroless = "gcr.io/distroless/static-debian12:nonroot"
+
+// BaseImages lists the base images the image's Dockerfile builds FROM:
+// the build stage's first, then the final stage's if it differs. They are
+// named here, in the model, because three parties must agree on them: the
+// Dockerfile target writes them, `pipec lock` pins them and the compiler
+// checks requireDigests against them.
+func (i *Image) BaseImages() []string {
+	if i.Runtime() == "go" {
+		return []string{"golang:" + i.Go + "-bookworm", distroless}
+	}
+	// One base for both stages, so the virtualenv's interpreter symlinks
+	// and compiled extensions match the Python that runs them.
+	return []string{"python:" + i.Python + "-slim-bookworm"}
 }
 
 // Topic is a Pub/Sub topic.

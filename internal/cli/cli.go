@@ -82,6 +82,7 @@ Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
 	root.AddCommand(
 		newVetCmd(g),
 		newBuildCmd(g),
+		newLockCmd(g),
 		newSchemaCmd(),
 		newVersionCmd(),
 	)

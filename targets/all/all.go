@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/pipec/pipec/targets"
 	"github.com/pipec/pipec/targets/airflow"
+	"github.com/pipec/pipec/targets/cloudbuild"
 	"github.com/pipec/pipec/targets/dockerfile"
 	"github.com/pipec/pipec/targets/kubernetes"
 )
@@ -13,6 +14,7 @@ import (
 func Targets() []targets.Target {
 	return []targets.Target{
 		dockerfile.Target{},
+		cloudbuild.Target{},
 		kubernetes.Target{},
 		airflow.Target{},
 	}

@@ -25,17 +25,10 @@ import (
 // needs it.
 const outputRoot = "deploy"
 
-// distroless is the final base of Go images: CA certificates, tzdata and
-// a nonroot user, and nothing a shell could use.
-const distroless = "gcr.io/distroless/static-debian12:nonroot"
-
-// Target writes the Dockerfiles. The zero value uses base images by tag.
-type Target struct {
-	// Pinned maps a base image reference, as BaseImages returns it, to the
-	// reference written in FROM instead: the same image pinned by digest.
-	// `pipec lock` is meant to fill it; a base missing from it stays as is.
-	Pinned map[string]string
-}
+// Target writes the Dockerfiles. Base images are written pinned, as
+// name:tag@sha256:..., when the spec's pipec.lock pins them: the tag stays
+// for the reader and for update tools, the digest decides what is built.
+type Target struct{}
 
 var _ targets.Target = Target{}
 
@@ -45,14 +38,14 @@ func (Target) Name() string { return "dockerfile" }
 // Generate writes <pipeline>/images/<image>/Dockerfile and
 // Dockerfile.dockerignore for each image, in name order. Images are the
 // same in every environment, so the first one speaks for all.
-func (t Target) Generate(spec *schema.Spec) ([]targets.File, error) {
+func (Target) Generate(spec *schema.Spec) ([]targets.File, error) {
 	if len(spec.Envs) == 0 {
 		return nil, nil
 	}
 	images := spec.Envs[0].Images
 	var files []targets.File
 	for _, name := range slices.Sorted(maps.Keys(images)) {
-		df, ignore, err := t.image(spec, name, images[name])
+		df, ignore, err := image(spec, name, images[name])
 		if err != nil {
 			return nil, err
 		}
@@ -64,40 +57,17 @@ func (t Target) Generate(spec *schema.Spec) ([]targets.File, error) {
 	return files, nil
 }
 
-// BaseImages lists the base images an image's Dockerfile builds FROM, in
-// the order it uses them, without duplicates. It is the only place base
-// images are named, so that `pipec lock` pins exactly what is built.
-func BaseImages(img *schema.Image) []string {
-	b := basesOf(img)
-	if b.build == b.final {
-		return []string{b.build}
-	}
-	return []string{b.build, b.final}
-}
-
-// bases are the base images of the two stages of an image's Dockerfile.
+// bases are the base images of the two stages of an image's Dockerfile,
+// each as its FROM line names it: pinned when the lock pins it.
 type bases struct{ build, final string }
 
-func basesOf(img *schema.Image) bases {
-	if img.Runtime() == "go" {
-		return bases{build: "golang:" + img.Go + "-bookworm", final: distroless}
-	}
-	// The same base in both stages, so the virtualenv's interpreter
-	// symlinks and compiled extensions match the Python that runs them.
-	slim := "python:" + img.Python + "-slim-bookworm"
-	return bases{build: slim, final: slim}
-}
-
-// from is the reference a FROM line uses for base: pinned if locked.
-func (t Target) from(base string) string {
-	if pinned, ok := t.Pinned[base]; ok {
-		return pinned
-	}
-	return base
+func basesOf(spec *schema.Spec, img *schema.Image) bases {
+	refs := img.BaseImages()
+	return bases{build: spec.Pinned(refs[0]), final: spec.Pinned(refs[len(refs)-1])}
 }
 
 // image writes one image's Dockerfile and ignore file.
-func (t Target) image(spec *schema.Spec, name string, img *schema.Image) (dockerfile, dockerignore []byte, err error) {
+func image(spec *schema.Spec, name string, img *schema.Image) (dockerfile, dockerignore []byte, err error) {
 	at := "images." + name
 	context := path.Join(spec.Dir, img.Context)
 	f := &text{}
@@ -119,9 +89,9 @@ func (t Target) image(spec *schema.Spec, name string, img *schema.Image) (docker
 		if err != nil {
 			return nil, nil, err
 		}
-		copied = t.golang(f, at, name, img, mod)
+		copied = golang(f, spec, at, name, img, mod)
 	} else {
-		copied = t.python(f, at, img)
+		copied = python(f, spec, at, img)
 	}
 	if f.err != nil {
 		return nil, nil, f.err

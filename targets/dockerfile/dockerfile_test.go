@@ -219,24 +219,40 @@ func TestGoImageWithoutModule(t *testing.T) {
 
 func TestBaseImages(t *testing.T) {
 	python := fixture.Tweets().Envs[0].Images["collector"]
-	if got, want := BaseImages(python), []string{"python:3.12-slim-bookworm"}; !slices.Equal(got, want) {
+	if got, want := python.BaseImages(), []string{"python:3.12-slim-bookworm"}; !slices.Equal(got, want) {
 		t.Errorf("python: %q, want %q", got, want)
 	}
 	goImg := relaySpec(t).Envs[0].Images["relay"]
-	if got, want := BaseImages(goImg), []string{"golang:1.24-bookworm", "gcr.io/distroless/static-debian12:nonroot"}; !slices.Equal(got, want) {
+	if got, want := goImg.BaseImages(), []string{"golang:1.24-bookworm", "gcr.io/distroless/static-debian12:nonroot"}; !slices.Equal(got, want) {
 		t.Errorf("go: %q, want %q", got, want)
 	}
 }
 
-// TestPinned checks the seam `pipec lock` will use: a pinned base replaces
-// the tag in every FROM that uses it.
+// TestPinned checks that a base image the lock pins is written by digest,
+// its tag kept, in every FROM that uses it, and that a base the lock does
+// not pin stays as it is.
 func TestPinned(t *testing.T) {
-	const pinned = "python:3.12-slim-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	files := generate(t, Target{Pinned: map[string]string{"python:3.12-slim-bookworm": pinned}}, fixture.Tweets())
-	df := parseDockerfile(t, files[0].Data)
-	for _, s := range df.stages {
-		if s.BaseName != pinned {
-			t.Errorf("FROM %s, want %s", s.BaseName, pinned)
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		spec  *schema.Spec
+		pins  map[string]string
+		froms []string
+	}{{
+		spec:  fixture.Tweets(),
+		pins:  map[string]string{"python:3.12-slim-bookworm": digest},
+		froms: []string{"python:3.12-slim-bookworm@" + digest, "python:3.12-slim-bookworm@" + digest},
+	}, {
+		spec:  relaySpec(t),
+		pins:  map[string]string{"gcr.io/distroless/static-debian12:nonroot": digest},
+		froms: []string{"golang:1.24-bookworm", "gcr.io/distroless/static-debian12:nonroot@" + digest},
+	}} {
+		tc.spec.Pins = tc.pins
+		var froms []string
+		for _, s := range parseDockerfile(t, generate(t, Target{}, tc.spec)[0].Data).stages {
+			froms = append(froms, s.BaseName)
+		}
+		if !slices.Equal(froms, tc.froms) {
+			t.Errorf("%s: FROM %q, want %q", tc.spec.Name, froms, tc.froms)
 		}
 	}
 }
@@ -403,7 +419,7 @@ func checkDockerfile(t *testing.T, img *schema.Image, data, ignore []byte) docke
 		}
 		names = append(names, s.Name)
 	}
-	if want := BaseImages(img); !slices.Equal(froms, want) {
+	if want := img.BaseImages(); !slices.Equal(froms, want) {
 		t.Errorf("FROM %q, want BaseImages %q", froms, want)
 	}
 

@@ -11,13 +11,13 @@ import (
 // modules in their own layer and builds a static binary, and a distroless
 // final stage holding only that binary. mod lists the module files to
 // copy before the download. It returns the context paths it copies.
-func (t Target) golang(f *text, at, name string, img *schema.Image, mod []string) []string {
-	b := basesOf(img)
+func golang(f *text, spec *schema.Spec, at, name string, img *schema.Image, mod []string) []string {
+	b := basesOf(spec, img)
 	bin := "/usr/local/bin/" + name
 	copied := append([]string(nil), mod...)
 
 	f.line("")
-	f.line("FROM " + t.from(b.build) + " AS build")
+	f.line("FROM " + b.build + " AS build")
 	f.line("# The image's own toolchain, never one that go.mod's toolchain line would download.")
 	f.line("ENV CGO_ENABLED=0 GOTOOLCHAIN=local")
 	f.line("WORKDIR /src")
@@ -35,7 +35,7 @@ func (t Target) golang(f *text, at, name string, img *schema.Image, mod []string
 		"go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/"+name, goPackage(img.Package))
 
 	f.line("")
-	f.line("FROM " + t.from(b.final))
+	f.line("FROM " + b.final)
 	f.env(at, img.Env)
 	f.copy(at, "--from=build", "/out/"+name, bin)
 	f.user(img.User)

@@ -10,12 +10,12 @@ import (
 // the requirements into a virtualenv, and a final stage on the same slim
 // base holding that virtualenv and the allow-listed files. It returns the
 // context paths it copies.
-func (t Target) python(f *text, at string, img *schema.Image) []string {
-	b := basesOf(img)
+func python(f *text, spec *schema.Spec, at string, img *schema.Image) []string {
+	b := basesOf(spec, img)
 	var copied []string
 
 	f.line("")
-	f.line("FROM " + t.from(b.build) + " AS build")
+	f.line("FROM " + b.build + " AS build")
 	f.line("RUN python -m venv /opt/venv")
 	if img.Requirements != "" {
 		req := path.Clean(img.Requirements)
@@ -27,7 +27,7 @@ func (t Target) python(f *text, at string, img *schema.Image) []string {
 	}
 
 	f.line("")
-	f.line("FROM " + t.from(b.final))
+	f.line("FROM " + b.final)
 	f.line("ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH")
 	f.env(at, img.Env)
 	f.copy(at, "--from=build", "/opt/venv", "/opt/venv")
