@@ -62,3 +62,38 @@ func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
 	}
 	return r.diags
 }
+
+// collisions rejects IDs of one kind that differ only in case or
+// punctuation: each becomes a Kubernetes object name and a file name, and
+// those cannot tell them apart.
+func (c *checker) collisions() {
+	kinds := []struct {
+		kind string
+		path []any
+		ids  []string
+	}{
+		{"topic", field("topics"), slices.Sorted(maps.Keys(c.p.Topics))},
+		{"subscription", field("subscriptions"), slices.Sorted(maps.Keys(c.p.Subscriptions))},
+		{"dataset", field("datasets"), slices.Sorted(maps.Keys(c.p.Datasets))},
+		{"bucket", field("buckets"), slices.Sorted(maps.Keys(c.p.Buckets))},
+		{"DAG", field("dags"), slices.Sorted(maps.Keys(c.p.DAGs))},
+	}
+	for _, ds := range slices.Sorted(maps.Keys(c.p.Datasets)) {
+		kinds = append(kinds, struct {
+			kind string
+			path []any
+			ids  []string
+		}{"table", field("datasets", ds, "tables"), slices.Sorted(maps.Keys(c.p.Datasets[ds].Tables))})
+	}
+	for _, k := range kinds {
+		seen := map[string]string{}
+		for _, id := range k.ids {
+			folded := krmName(id)
+			if other, dup := seen[folded]; dup {
+				c.errorf(append(slices.Clone(k.path), id), "%s %q and %q differ only in case or punctuation, which Kubernetes names and case-insensitive file systems cannot tell apart; rename one", k.kind, other, id)
+				continue
+			}
+			seen[folded] = id
+		}
+	}
+}

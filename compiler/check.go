@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/token"
@@ -118,6 +119,7 @@ func (c *checker) check() {
 			c.name(dnsSubdomain, "Airflow service account", sa, "airflow", "serviceAccounts", i)
 		}
 	}
+	c.collisions()
 	c.images()
 	c.topics()
 	c.datasets()
@@ -203,9 +205,15 @@ func (c *checker) datasets() {
 		}
 		d := c.p.Datasets[ds]
 		c.name(datasetID, "dataset", ds, "datasets", ds)
+		if controlChar(d.Description) {
+			c.errorf(field("datasets", ds, "description"), "the description holds a control character; write it on one line")
+		}
 		for _, tn := range slices.Sorted(maps.Keys(d.Tables)) {
 			t := d.Tables[tn]
 			c.name(tableID, "table", tn, "datasets", ds, "tables", tn)
+			if controlChar(t.Description) {
+				c.errorf(field("datasets", ds, "tables", tn, "description"), "the description holds a control character; write it on one line")
+			}
 			cols := c.fields(t.Fields, "datasets", ds, "tables", tn, "fields")
 			if pt := t.Partition; pt != nil {
 				if pt.Field != "" {
@@ -306,13 +314,15 @@ func (c *checker) subscriptions() {
 		var deliveries []string
 		if s.Push != nil {
 			deliveries = append(deliveries, "push")
-			if !strings.HasPrefix(s.Push.Endpoint, "https://") || strings.ContainsAny(s.Push.Endpoint, " \n\"'") {
+			if !strings.HasPrefix(s.Push.Endpoint, "https://") || strings.ContainsAny(s.Push.Endpoint, " \"'") || controlChar(s.Push.Endpoint) {
 				c.errorf(at("push", "endpoint"), "push endpoint %q must be an https:// URL", s.Push.Endpoint)
 			}
 		}
 		if bq := s.BigQuery; bq != nil {
 			deliveries = append(deliveries, "bigquery")
-			c.tableRef(bq.Table, at("bigquery", "table")...)
+			if c.tableRef(bq.Table, at("bigquery", "table")...) {
+				c.landingTable(bq, at("bigquery", "table")...)
+			}
 		}
 		if cs := s.CloudStorage; cs != nil {
 			deliveries = append(deliveries, "cloudStorage")
@@ -321,6 +331,23 @@ func (c *checker) subscriptions() {
 			}
 			c.duration(cs.MaxDuration, time.Minute, 10*time.Minute, at("cloudStorage", "maxDuration")...)
 		}
+		for _, agent := range []struct {
+			set  bool
+			key  string
+			does string
+		}{
+			{s.BigQuery != nil, "bigquery", "delivers to BigQuery"},
+			{s.CloudStorage != nil, "cloudStorage", "delivers to Cloud Storage"},
+			{s.DeadLetter != nil, "deadLetter", "has a dead-letter topic"},
+		} {
+			if agent.set && c.p.ProjectNumber == "" {
+				c.errorf(at(agent.key), "projectNumber is required: subscription %q %s, which Pub/Sub does as its service agent service-<projectNumber>@gcp-sa-pubsub.iam.gserviceaccount.com, and pipec must grant it access; find it with: gcloud projects describe %s --format='value(projectNumber)'", name, agent.does, c.p.Project)
+				break
+			}
+		}
+		if bad := controlChar(s.Filter); bad {
+			c.errorf(at("filter"), "the filter holds a control character; write it on one line")
+		}
 		if len(deliveries) > 1 {
 			c.errorf(at(deliveries[1]), "a subscription delivers one way: %s are mutually exclusive; keep one, or none for a pull subscription", strings.Join(deliveries, " and "))
 		}
@@ -328,25 +355,77 @@ func (c *checker) subscriptions() {
 	}
 }
 
-// tableRef checks a "dataset.table" reference to a table of this pipeline.
-func (c *checker) tableRef(ref string, elems ...any) {
+// tableRef checks a "dataset.table" reference to a table of this pipeline
+// and reports whether it resolves.
+func (c *checker) tableRef(ref string, elems ...any) bool {
 	ds, tn, ok := strings.Cut(ref, ".")
 	if !ok {
 		c.errorf(elems, "table %q must be written dataset.table", ref)
-		return
+		return false
 	}
 	if c.skip("datasets", ds) {
-		return
+		return false
 	}
 	d, ok := c.p.Datasets[ds]
 	if !ok {
 		c.errorf(elems, "dataset %q is not declared in datasets%s", ds, suggest(ds, c.p.Datasets))
-		return
+		return false
 	}
 	if _, ok := d.Tables[tn]; !ok {
 		c.errorf(elems, "table %q is not declared in datasets.%s.tables%s", tn, ds, suggest(tn, d.Tables))
+		return false
+	}
+	return true
+}
+
+// landingColumn is a column Pub/Sub writes into a BigQuery subscription's
+// table, with the types it accepts there.
+type landingColumn struct {
+	name  string
+	types []string
+}
+
+var (
+	bodyColumn      = landingColumn{"data", []string{"STRING", "BYTES", "JSON"}}
+	metadataColumns = []landingColumn{
+		{"subscription_name", []string{"STRING"}},
+		{"message_id", []string{"STRING"}},
+		{"publish_time", []string{"TIMESTAMP"}},
+		{"attributes", []string{"STRING", "JSON"}},
+	}
+)
+
+// landingTable checks that a BigQuery subscription's table has the columns
+// Pub/Sub writes: the message body into "data", and with writeMetadata the
+// message's metadata. Pub/Sub refuses to create the subscription otherwise.
+func (c *checker) landingTable(bq *schema.BigQueryDelivery, elems ...any) {
+	ds, tn, _ := strings.Cut(bq.Table, ".")
+	cols := map[string]string{}
+	for _, f := range c.p.Datasets[ds].Tables[tn].Fields {
+		cols[strings.ToLower(f.Name)] = f.Type
+	}
+	want := []landingColumn{bodyColumn}
+	if bq.WriteMetadata {
+		want = append(want, metadataColumns...)
+	}
+	var missing []string
+	for _, w := range want {
+		if got, ok := cols[w.name]; !ok || !slices.Contains(w.types, got) {
+			missing = append(missing, w.name+" "+strings.Join(w.types, "|"))
+		}
+	}
+	if len(missing) > 0 {
+		why := "Pub/Sub writes each message body into a column data"
+		if bq.WriteMetadata {
+			why += ", and with writeMetadata its metadata into subscription_name, message_id, publish_time and attributes"
+		}
+		c.errorf(elems, "table %q cannot receive this subscription's messages: %s; add the columns %s", bq.Table, why, strings.Join(missing, ", "))
 	}
 }
+
+// controlChar reports whether s holds a line break or another control
+// character, which no generated script or manifest line should carry.
+func controlChar(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 // identity derives a workload's Google service-account email and rejects
 // two workloads that would share one.

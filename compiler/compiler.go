@@ -159,6 +159,11 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 	for envs.Next() {
 		name := envs.Selector().Unquoted()
 		found = true
+		if !dnsLabel.ok(name) {
+			// Environment names become directories and Kubernetes labels.
+			r.at(envs.Value().Pos(), "environments."+name, "environment name %q is not valid: it must be %s", name, dnsLabel.what)
+			continue
+		}
 		if onlyEnv != "" && name != onlyEnv {
 			continue
 		}
@@ -256,9 +261,7 @@ func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env
 // unknownField explains a field the schema does not allow by naming the
 // fields it does allow there, the closest first.
 func unknownField(def cue.Value, parts []string) string {
-	if len(parts) > 0 && parts[0] == schema.Definition {
-		parts = parts[1:]
-	}
+	parts = labels(parts)
 	if len(parts) == 0 {
 		return "field not allowed"
 	}
@@ -266,6 +269,9 @@ func unknownField(def cue.Value, parts []string) string {
 	parent := def
 	for _, part := range parts[:len(parts)-1] {
 		next := parent.LookupPath(cue.MakePath(cue.Str(part)))
+		if !next.Exists() {
+			next = parent.LookupPath(cue.MakePath(cue.Str(part).Optional()))
+		}
 		if !next.Exists() {
 			// A key of a map, such as a service's name: follow the
 			// map's value constraint instead.

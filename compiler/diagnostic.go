@@ -121,9 +121,7 @@ func (r *reporter) add(sev Severity, pos token.Pos, path, msg string) {
 // evaluated under, in the same form as cue.Path.String: list indexes in
 // brackets and labels that are not identifiers quoted.
 func cuePath(parts []string) string {
-	if len(parts) > 0 && parts[0] == schema.Definition {
-		parts = parts[1:]
-	}
+	parts = labels(parts)
 	var b strings.Builder
 	for i, part := range parts {
 		switch {
@@ -142,6 +140,22 @@ func cuePath(parts []string) string {
 	return b.String()
 }
 
+// labels returns an error path's labels unquoted and without the schema
+// definition at its root: CUE quotes labels that are not identifiers.
+func labels(parts []string) []string {
+	if len(parts) > 0 && parts[0] == schema.Definition {
+		parts = parts[1:]
+	}
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		if u, err := strconv.Unquote(p); err == nil && strings.HasPrefix(p, `"`) {
+			p = u
+		}
+		out[i] = p
+	}
+	return out
+}
+
 var identifier = regexp.MustCompile(`^[A-Za-z_$#][A-Za-z0-9_$]*$`)
 
 func isIndex(s string) bool {
@@ -151,6 +165,7 @@ func isIndex(s string) bool {
 
 var (
 	outOfBound     = regexp.MustCompile(`^invalid value (".*") \(out of bound =~"\^\[0-9\]\+\(s\|m\|h\|d\)\$"\)$`)
+	outOfRange     = regexp.MustCompile(`^invalid value (\S+) \(out of bound ([<>]=?)(\S+)\)$`)
 	conflictValues = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
 )
 
@@ -158,6 +173,9 @@ var (
 func friendly(msg string) string {
 	if m := outOfBound.FindStringSubmatch(msg); m != nil {
 		return m[1] + ` is not a duration: write a whole number and a unit, e.g. "30s", "10m", "12h" or "7d"`
+	}
+	if m := outOfRange.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s is out of range: it must be %s %s", m[1], m[2], m[3])
 	}
 	return msg
 }
@@ -186,6 +204,7 @@ func (e cueError) pos() token.Pos {
 func flatten(err error) []cueError {
 	var out []cueError
 	merged := map[string]int{}
+	bounded := map[string]bool{}
 	for _, e := range errors.Errors(err) {
 		format, args := e.Msg()
 		ce := cueError{
@@ -196,6 +215,9 @@ func flatten(err error) []cueError {
 		}
 		if strings.Contains(ce.msg, "errors in empty disjunction") {
 			continue
+		}
+		if outOfRange.MatchString(ce.msg) {
+			bounded[ce.path] = true
 		}
 		m := conflictValues.FindStringSubmatch(ce.msg)
 		if m == nil || !strings.HasPrefix(m[1], `"`) {
@@ -211,7 +233,11 @@ func flatten(err error) []cueError {
 		ce.msg = m[2] + " is not allowed; use one of " + m[1]
 		out = append(out, ce)
 	}
-	return out
+	// A value outside a bound also conflicts with the schema's default for
+	// it; the bound is what the user needs to read.
+	return slices.DeleteFunc(out, func(e cueError) bool {
+		return bounded[e.path] && strings.HasPrefix(e.msg, "conflicting values")
+	})
 }
 
 // addCUE records every error in err. Messages from the CUE evaluator are

@@ -81,3 +81,19 @@ func googleServiceAccountID(pipeline, workload string) string {
 	}
 	return id
 }
+
+// krmName folds an ID the way Kubernetes names must be written: lowercase,
+// and every character outside [a-z0-9] a '-'. Two IDs of one kind that fold
+// to the same name would collide as Config Connector objects or as output
+// files on case-insensitive file systems.
+func krmName(id string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, id)
+}

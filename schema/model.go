@@ -185,10 +185,8 @@ type PushConfig struct {
 // BigQueryDelivery writes messages straight into a table.
 type BigQueryDelivery struct {
 	// Table is "dataset.table".
-	Table             string `json:"table"`
-	WriteMetadata     bool   `json:"writeMetadata"`
-	UseTableSchema    bool   `json:"useTableSchema"`
-	DropUnknownFields bool   `json:"dropUnknownFields"`
+	Table         string `json:"table"`
+	WriteMetadata bool   `json:"writeMetadata"`
 }
 
 // StorageDelivery writes messages into Cloud Storage objects.

@@ -7,6 +7,7 @@ import (
 	"github.com/pipec/pipec/targets/airflow"
 	"github.com/pipec/pipec/targets/cloudbuild"
 	"github.com/pipec/pipec/targets/dockerfile"
+	"github.com/pipec/pipec/targets/gcp"
 	"github.com/pipec/pipec/targets/kubernetes"
 )
 
@@ -16,6 +17,7 @@ func Targets() []targets.Target {
 		dockerfile.Target{},
 		cloudbuild.Target{},
 		kubernetes.Target{},
+		gcp.Target{},
 		airflow.Target{},
 	}
 }

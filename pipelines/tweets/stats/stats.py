@@ -16,10 +16,15 @@ from google.cloud import bigquery
 AGGREGATE = """
 MERGE `{project}.twitter.daily_stats` AS s
 USING (
-  SELECT DATE(created_at) AS date, COUNT(*) AS tweets, COUNT(DISTINCT author_id) AS authors
+  SELECT
+    @date AS date,
+    COUNT(DISTINCT JSON_VALUE(data, '$.id')) AS tweets,
+    COUNT(DISTINCT JSON_VALUE(data, '$.author_id')) AS authors
   FROM `{project}.twitter.tweets`
-  WHERE DATE(created_at) = @date
-  GROUP BY date
+  -- The table is partitioned by publish time; a tweet is published within
+  -- seconds of being created, so the day's partitions bound the scan.
+  WHERE DATE(publish_time) BETWEEN DATE_SUB(@date, INTERVAL 1 DAY) AND DATE_ADD(@date, INTERVAL 1 DAY)
+    AND DATE(TIMESTAMP(JSON_VALUE(data, '$.created_at'))) = @date
 ) AS d
 ON s.date = d.date
 WHEN MATCHED THEN UPDATE SET tweets = d.tweets, authors = d.authors
