@@ -6,7 +6,7 @@ BIN     := bin/pipec
 PIPEC   := ./$(BIN)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build examples setup test check lint golden clean
+.PHONY: all build examples setup test check lint golden fuzz clean
 
 all: build
 
@@ -41,6 +41,20 @@ golden: build
 	  $(GO) test $$pkg -args -update || exit 1; done
 	PIPEC_UPDATE=1 $(GO) test ./cmd/pipec -run TestScripts
 	$(PIPEC) build ./pipelines/...
+
+# Every fuzz target for FUZZTIME each; `go test` alone runs their seed corpora.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./compiler:FuzzCompile \
+	./internal/manifest:FuzzMarshalRoundTrip \
+	./targets/dockerfile:FuzzQuote \
+	./targets/gcp:FuzzShellQuote \
+	./targets/gcp:FuzzLabel \
+	./targets/airflow:FuzzPyString
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 clean:
 	rm -rf bin

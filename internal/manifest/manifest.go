@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	sigsjson "sigs.k8s.io/json"
@@ -72,6 +74,11 @@ func dropNullTimestamps(v any) {
 // ("no", "on", "1.0", "0777", "~", "2024-01-01") is double-quoted, so tools
 // built on either YAML version read back the same string.
 func Marshal(v any) ([]byte, error) {
+	if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
+		// JSON, on the way to YAML, would quietly turn the bytes into
+		// U+FFFD: refuse instead of writing something else than was asked.
+		return nil, fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
+	}
 	m, err := Normalize(v)
 	if err != nil {
 		return nil, err
@@ -96,4 +103,46 @@ func File(header string, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(header), b...), nil
+}
+
+// invalidUTF8 finds a string, map key or struct field value in v that is not
+// valid UTF-8, and returns where it is.
+func invalidUTF8(v reflect.Value, at string) (string, bool) {
+	switch v.Kind() {
+	case reflect.String:
+		return at, !utf8.ValidString(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return invalidUTF8(v.Elem(), at)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", false // []byte is encoded as base64
+		}
+		for i := range v.Len() {
+			if p, bad := invalidUTF8(v.Index(i), fmt.Sprintf("%s[%d]", at, i)); bad {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := fmt.Sprint(iter.Key().Interface())
+			if p, bad := invalidUTF8(iter.Key(), at+"."+k); bad {
+				return p, true
+			}
+			if p, bad := invalidUTF8(iter.Value(), at+"."+k); bad {
+				return p, true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				if p, bad := invalidUTF8(v.Field(i), at+"."+v.Type().Field(i).Name); bad {
+					return p, true
+				}
+			}
+		}
+	}
+	return "", false
 }
