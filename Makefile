@@ -58,3 +58,5 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+include e2e/e2e.mk

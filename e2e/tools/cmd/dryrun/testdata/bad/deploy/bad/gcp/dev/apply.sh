@@ -1,0 +1,1 @@
+echo not YAML, not read
