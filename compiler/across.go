@@ -23,7 +23,7 @@ func checkAcrossEnvs(r *reporter, spec *schema.Spec, user cue.Value) {
 			a, _ := json.Marshal(imageBuild(first.Images[name]))
 			b, _ := json.Marshal(imageBuild(env.Images[name]))
 			if string(a) != string(b) {
-				r.at(user.LookupPath(cue.MakePath(cue.Str("images"), cue.Str(name))).Pos(), "images."+name,
+				r.at(CodeIncompatible, user.LookupPath(cue.MakePath(cue.Str("images"), cue.Str(name))).Pos(), "images."+name,
 					"image %q differs between environments %q and %q; an image is built once for all environments, so keep what varies (project, registry) out of its fields", name, first.Env, env.Env)
 			}
 		}
@@ -57,7 +57,7 @@ func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
 		}
 		for i, u := range us {
 			other := us[(i+1)%len(us)]
-			r.at(u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.spec.Name, r.relFile(other.spec.SourceDir))
+			r.at(CodeNameCollision, u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.spec.Name, r.relFile(other.spec.SourceDir))
 		}
 	}
 	return r.diags
@@ -90,7 +90,7 @@ func (c *checker) collisions() {
 		for _, id := range k.ids {
 			folded := krmName(id)
 			if other, dup := seen[folded]; dup {
-				c.errorf(append(slices.Clone(k.path), id), "%s %q and %q differ only in case or punctuation, which Kubernetes names and case-insensitive file systems cannot tell apart; rename one", k.kind, other, id)
+				c.errorf(CodeNameCollision, append(slices.Clone(k.path), id), "%s %q and %q differ only in case or punctuation, which Kubernetes names and case-insensitive file systems cannot tell apart; rename one", k.kind, other, id)
 				continue
 			}
 			seen[folded] = id

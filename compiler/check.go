@@ -67,21 +67,21 @@ func (c *checker) at(elems ...any) (token.Pos, string) {
 // field builds a spec path from keys and list indexes.
 func field(elems ...any) []any { return elems }
 
-func (c *checker) errorf(elems []any, format string, args ...any) {
+func (c *checker) errorf(code Code, elems []any, format string, args ...any) {
 	pos, path := c.at(elems...)
-	c.r.at(pos, path, format, args...)
+	c.r.at(code, pos, path, format, args...)
 }
 
-func (c *checker) warnf(elems []any, format string, args ...any) {
+func (c *checker) warnf(code Code, elems []any, format string, args ...any) {
 	pos, path := c.at(elems...)
-	c.r.warn(pos, path, format, args...)
+	c.r.warn(code, pos, path, format, args...)
 }
 
 func (c *checker) name(rule nameRule, kind, name string, elems ...any) bool {
 	if rule.ok(name) {
 		return true
 	}
-	c.errorf(elems, "%s name %q is not valid: it must be %s", kind, name, rule.what)
+	c.errorf(CodeInvalidName, elems, "%s name %q is not valid: it must be %s", kind, name, rule.what)
 	return false
 }
 
@@ -90,7 +90,7 @@ func (c *checker) duration(d schema.Duration, min, max time.Duration, elems ...a
 		return
 	}
 	if dd := time.Duration(d); dd < min || dd > max {
-		c.errorf(elems, "%s is out of range: allowed %s to %s", d, schema.Duration(min), schema.Duration(max))
+		c.errorf(CodeOutOfRange, elems, "%s is out of range: allowed %s to %s", d, schema.Duration(min), schema.Duration(max))
 	}
 }
 
@@ -102,14 +102,14 @@ func (c *checker) check() {
 	nameOK := c.name(dnsLabel, "pipeline", p.Name, "name")
 	c.name(projectID, "project", p.Project, "project")
 	if p.ProjectNumber != "" && !projectNumber.MatchString(p.ProjectNumber) {
-		c.errorf(field("projectNumber"), "project number %q is not valid: it is the project's number, digits only (gcloud projects describe PROJECT --format='value(projectNumber)')", p.ProjectNumber)
+		c.errorf(CodeInvalidValue, field("projectNumber"), "project number %q is not valid: it is the project's number, digits only (gcloud projects describe PROJECT --format='value(projectNumber)')", p.ProjectNumber)
 	}
 	if c.v.LookupPath(cue.ParsePath("namespace")).Exists() {
 		c.name(dnsLabel, "namespace", p.Namespace, "namespace")
 	} else if nameOK {
 		p.Namespace = p.Name + "-" + c.env
 		if !dnsLabel.ok(p.Namespace) {
-			c.errorf(field("name"), "the namespace %q derived from the pipeline and environment names is not a DNS-1123 label of at most 63 characters; shorten the name or set namespace", p.Namespace)
+			c.errorf(CodeInvalidName, field("name"), "the namespace %q derived from the pipeline and environment names is not a DNS-1123 label of at most 63 characters; shorten the name or set namespace", p.Namespace)
 		}
 	}
 	c.labels(p.Labels, "labels")
@@ -136,12 +136,12 @@ func (c *checker) labels(m map[string]string, elems ...any) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		at := append(slices.Clone(elems), k)
 		if !labelKey.ok(k) {
-			c.errorf(at, "label key %q is not valid: it must be %s", k, labelKey.what)
+			c.errorf(CodeInvalidName, at, "label key %q is not valid: it must be %s", k, labelKey.what)
 		} else if reservedLabels[k] {
-			c.errorf(at, "label key %q is set by pipec itself; choose another key", k)
+			c.errorf(CodeInvalidName, at, "label key %q is set by pipec itself; choose another key", k)
 		}
 		if !labelValue.ok(m[k]) {
-			c.errorf(at, "label value %q is not valid: it must be %s", m[k], labelValue.what)
+			c.errorf(CodeInvalidName, at, "label value %q is not valid: it must be %s", m[k], labelValue.what)
 		}
 	}
 }
@@ -160,22 +160,22 @@ func (c *checker) images() {
 		img.Ref = img.Repository + ":" + img.Tag
 		switch {
 		case img.Python == "" && img.Go == "":
-			c.errorf(field("images", name), "image %q has no runtime: set python: \"3.12\" or go: \"1.24\"", name)
+			c.errorf(CodeIncompatible, field("images", name), "image %q has no runtime: set python: \"3.12\" or go: \"1.24\"", name)
 		case img.Python != "" && img.Go != "":
-			c.errorf(field("images", name, "go"), "image %q sets both python and go: keep one", name)
+			c.errorf(CodeIncompatible, field("images", name, "go"), "image %q sets both python and go: keep one", name)
 		case img.Python != "" && !pythonVersion.MatchString(img.Python):
-			c.errorf(field("images", name, "python"), "python version %q is not valid: write major.minor, e.g. \"3.12\"", img.Python)
+			c.errorf(CodeInvalidValue, field("images", name, "python"), "python version %q is not valid: write major.minor, e.g. \"3.12\"", img.Python)
 		case img.Go != "" && !goVersion.MatchString(img.Go):
-			c.errorf(field("images", name, "go"), "go version %q is not valid: write major.minor, e.g. \"1.24\"", img.Go)
+			c.errorf(CodeInvalidValue, field("images", name, "go"), "go version %q is not valid: write major.minor, e.g. \"1.24\"", img.Go)
 		}
 		if len(img.Command) == 0 && img.Python != "" {
-			c.errorf(field("images", name, "command"), "image %q has no command: say what the container runs, e.g. command: [\"python\", \"main.py\"]", name)
+			c.errorf(CodeIncompatible, field("images", name, "command"), "image %q has no command: say what the container runs, e.g. command: [\"python\", \"main.py\"]", name)
 		}
 		if img.Python == "" && img.Requirements != "" {
-			c.errorf(field("images", name, "requirements"), "requirements is for Python images; a Go image lists go.mod and go.sum in copy")
+			c.errorf(CodeIncompatible, field("images", name, "requirements"), "requirements is for Python images; a Go image lists go.mod and go.sum in copy")
 		}
 		if img.Tag == "" || strings.ContainsAny(img.Tag, ":@/ ") {
-			c.errorf(field("images", name, "tag"), "tag %q is not a valid image tag", img.Tag)
+			c.errorf(CodeInvalidValue, field("images", name, "tag"), "tag %q is not a valid image tag", img.Tag)
 		}
 		for _, k := range slices.Sorted(maps.Keys(img.Env)) {
 			c.envVar(schema.EnvVar{Value: img.Env[k]}, k, true, "images", name, "env", k)
@@ -206,13 +206,13 @@ func (c *checker) datasets() {
 		d := c.p.Datasets[ds]
 		c.name(datasetID, "dataset", ds, "datasets", ds)
 		if controlChar(d.Description) {
-			c.errorf(field("datasets", ds, "description"), "the description holds a control character; write it on one line")
+			c.errorf(CodeUnsafeChars, field("datasets", ds, "description"), "the description holds a control character; write it on one line")
 		}
 		for _, tn := range slices.Sorted(maps.Keys(d.Tables)) {
 			t := d.Tables[tn]
 			c.name(tableID, "table", tn, "datasets", ds, "tables", tn)
 			if controlChar(t.Description) {
-				c.errorf(field("datasets", ds, "tables", tn, "description"), "the description holds a control character; write it on one line")
+				c.errorf(CodeUnsafeChars, field("datasets", ds, "tables", tn, "description"), "the description holds a control character; write it on one line")
 			}
 			cols := c.fields(t.Fields, "datasets", ds, "tables", tn, "fields")
 			if pt := t.Partition; pt != nil {
@@ -220,9 +220,9 @@ func (c *checker) datasets() {
 					switch cols[strings.ToLower(pt.Field)] {
 					case "TIMESTAMP", "DATE", "DATETIME":
 					case "":
-						c.errorf(field("datasets", ds, "tables", tn, "partition", "field"), "partition field %q is not a column of the table", pt.Field)
+						c.errorf(CodeDangling, field("datasets", ds, "tables", tn, "partition", "field"), "partition field %q is not a column of the table", pt.Field)
 					default:
-						c.errorf(field("datasets", ds, "tables", tn, "partition", "field"), "partition field %q must be a TIMESTAMP, DATE or DATETIME column", pt.Field)
+						c.errorf(CodeIncompatible, field("datasets", ds, "tables", tn, "partition", "field"), "partition field %q must be a TIMESTAMP, DATE or DATETIME column", pt.Field)
 					}
 				}
 				if pt.Expiration != 0 {
@@ -230,11 +230,11 @@ func (c *checker) datasets() {
 				}
 			}
 			if len(t.Clustering) > 4 {
-				c.errorf(field("datasets", ds, "tables", tn, "clustering"), "a table can be clustered by at most 4 columns, not %d", len(t.Clustering))
+				c.errorf(CodeOutOfRange, field("datasets", ds, "tables", tn, "clustering"), "a table can be clustered by at most 4 columns, not %d", len(t.Clustering))
 			}
 			for i, col := range t.Clustering {
 				if cols[strings.ToLower(col)] == "" {
-					c.errorf(field("datasets", ds, "tables", tn, "clustering", i), "clustering column %q is not a column of the table", col)
+					c.errorf(CodeDangling, field("datasets", ds, "tables", tn, "clustering", i), "clustering column %q is not a column of the table", col)
 				}
 			}
 		}
@@ -248,18 +248,18 @@ func (c *checker) fields(fs []schema.Field, elems ...any) map[string]string {
 	for i, f := range fs {
 		at := append(slices.Clone(elems), i, "name")
 		if !columnName.ok(f.Name) {
-			c.errorf(at, "column name %q is not valid: it must be %s", f.Name, columnName.what)
+			c.errorf(CodeInvalidName, at, "column name %q is not valid: it must be %s", f.Name, columnName.what)
 		}
 		if _, dup := cols[strings.ToLower(f.Name)]; dup {
-			c.errorf(at, "column %q is declared twice (BigQuery column names ignore case)", f.Name)
+			c.errorf(CodeIncompatible, at, "column %q is declared twice (BigQuery column names ignore case)", f.Name)
 		}
 		cols[strings.ToLower(f.Name)] = f.Type
 		nested := f.Type == "RECORD" || f.Type == "STRUCT"
 		switch {
 		case nested && len(f.Fields) == 0:
-			c.errorf(append(slices.Clone(elems), i), "column %q is a %s: list its fields", f.Name, f.Type)
+			c.errorf(CodeIncompatible, append(slices.Clone(elems), i), "column %q is a %s: list its fields", f.Name, f.Type)
 		case !nested && len(f.Fields) > 0:
-			c.errorf(append(slices.Clone(elems), i, "fields"), "column %q has fields but is a %s; use type: \"RECORD\"", f.Name, f.Type)
+			c.errorf(CodeIncompatible, append(slices.Clone(elems), i, "fields"), "column %q has fields but is a %s; use type: \"RECORD\"", f.Name, f.Type)
 		case nested:
 			c.fields(f.Fields, append(slices.Clone(elems), i, "fields")...)
 		}
@@ -285,37 +285,37 @@ func (c *checker) subscriptions() {
 		at := func(e ...any) []any { return append([]any{"subscriptions", name}, e...) }
 		c.name(pubsubID, "subscription", name, at()...)
 		if _, ok := c.p.Topics[s.Topic]; !ok {
-			c.errorf(at("topic"), "topic %q is not declared in topics%s", s.Topic, suggest(s.Topic, c.p.Topics))
+			c.errorf(CodeDangling, at("topic"), "topic %q is not declared in topics%s", s.Topic, suggest(s.Topic, c.p.Topics))
 		}
 		if s.AckDeadline < 10 || s.AckDeadline > 600 {
-			c.errorf(at("ackDeadline"), "ack deadline %d is out of range: allowed 10 to 600 seconds", s.AckDeadline)
+			c.errorf(CodeOutOfRange, at("ackDeadline"), "ack deadline %d is out of range: allowed 10 to 600 seconds", s.AckDeadline)
 		}
 		c.duration(s.Retention, 10*time.Minute, 7*24*time.Hour, at("retention")...)
 		if s.Expiration != schema.Never && time.Duration(s.Expiration) < 24*time.Hour {
-			c.errorf(at("expiration"), "expiration %s is too short: allowed \"never\" or at least 1d", s.Expiration)
+			c.errorf(CodeOutOfRange, at("expiration"), "expiration %s is too short: allowed \"never\" or at least 1d", s.Expiration)
 		}
 		if r := s.Retry; r != nil {
 			c.duration(r.MinBackoff, 0, 600*time.Second, at("retry", "minBackoff")...)
 			c.duration(r.MaxBackoff, 0, 600*time.Second, at("retry", "maxBackoff")...)
 			if r.MaxBackoff < r.MinBackoff {
-				c.errorf(at("retry", "maxBackoff"), "maxBackoff %s is shorter than minBackoff %s", r.MaxBackoff, r.MinBackoff)
+				c.errorf(CodeOutOfRange, at("retry", "maxBackoff"), "maxBackoff %s is shorter than minBackoff %s", r.MaxBackoff, r.MinBackoff)
 			}
 		}
 		if dl := s.DeadLetter; dl != nil {
 			if _, ok := c.p.Topics[dl.Topic]; !ok {
-				c.errorf(at("deadLetter", "topic"), "dead-letter topic %q is not declared in topics%s", dl.Topic, suggest(dl.Topic, c.p.Topics))
+				c.errorf(CodeDangling, at("deadLetter", "topic"), "dead-letter topic %q is not declared in topics%s", dl.Topic, suggest(dl.Topic, c.p.Topics))
 			} else if dl.Topic == s.Topic {
-				c.errorf(at("deadLetter", "topic"), "dead-letter topic %q is the subscription's own topic; failed messages would loop", dl.Topic)
+				c.errorf(CodeIncompatible, at("deadLetter", "topic"), "dead-letter topic %q is the subscription's own topic; failed messages would loop", dl.Topic)
 			}
 			if dl.MaxAttempts < 5 || dl.MaxAttempts > 100 {
-				c.errorf(at("deadLetter", "maxAttempts"), "maxAttempts %d is out of range: allowed 5 to 100", dl.MaxAttempts)
+				c.errorf(CodeOutOfRange, at("deadLetter", "maxAttempts"), "maxAttempts %d is out of range: allowed 5 to 100", dl.MaxAttempts)
 			}
 		}
 		var deliveries []string
 		if s.Push != nil {
 			deliveries = append(deliveries, "push")
 			if !strings.HasPrefix(s.Push.Endpoint, "https://") || strings.ContainsAny(s.Push.Endpoint, " \"'") || controlChar(s.Push.Endpoint) {
-				c.errorf(at("push", "endpoint"), "push endpoint %q must be an https:// URL", s.Push.Endpoint)
+				c.errorf(CodeInvalidValue, at("push", "endpoint"), "push endpoint %q must be an https:// URL", s.Push.Endpoint)
 			}
 		}
 		if bq := s.BigQuery; bq != nil {
@@ -327,7 +327,7 @@ func (c *checker) subscriptions() {
 		if cs := s.CloudStorage; cs != nil {
 			deliveries = append(deliveries, "cloudStorage")
 			if _, ok := c.p.Buckets[cs.Bucket]; !ok {
-				c.errorf(at("cloudStorage", "bucket"), "bucket %q is not declared in buckets%s", cs.Bucket, suggest(cs.Bucket, c.p.Buckets))
+				c.errorf(CodeDangling, at("cloudStorage", "bucket"), "bucket %q is not declared in buckets%s", cs.Bucket, suggest(cs.Bucket, c.p.Buckets))
 			}
 			c.duration(cs.MaxDuration, time.Minute, 10*time.Minute, at("cloudStorage", "maxDuration")...)
 		}
@@ -341,15 +341,15 @@ func (c *checker) subscriptions() {
 			{s.DeadLetter != nil, "deadLetter", "has a dead-letter topic"},
 		} {
 			if agent.set && c.p.ProjectNumber == "" {
-				c.errorf(at(agent.key), "projectNumber is required: subscription %q %s, which Pub/Sub does as its service agent service-<projectNumber>@gcp-sa-pubsub.iam.gserviceaccount.com, and pipec must grant it access; find it with: gcloud projects describe %s --format='value(projectNumber)'", name, agent.does, c.p.Project)
+				c.errorf(CodeProjectNumber, at(agent.key), "projectNumber is required: subscription %q %s, which Pub/Sub does as its service agent service-<projectNumber>@gcp-sa-pubsub.iam.gserviceaccount.com, and pipec must grant it access; find it with: gcloud projects describe %s --format='value(projectNumber)'", name, agent.does, c.p.Project)
 				break
 			}
 		}
 		if bad := controlChar(s.Filter); bad {
-			c.errorf(at("filter"), "the filter holds a control character; write it on one line")
+			c.errorf(CodeUnsafeChars, at("filter"), "the filter holds a control character; write it on one line")
 		}
 		if len(deliveries) > 1 {
-			c.errorf(at(deliveries[1]), "a subscription delivers one way: %s are mutually exclusive; keep one, or none for a pull subscription", strings.Join(deliveries, " and "))
+			c.errorf(CodeIncompatible, at(deliveries[1]), "a subscription delivers one way: %s are mutually exclusive; keep one, or none for a pull subscription", strings.Join(deliveries, " and "))
 		}
 		c.labels(s.Labels, at("labels")...)
 	}
@@ -360,7 +360,7 @@ func (c *checker) subscriptions() {
 func (c *checker) tableRef(ref string, elems ...any) bool {
 	ds, tn, ok := strings.Cut(ref, ".")
 	if !ok {
-		c.errorf(elems, "table %q must be written dataset.table", ref)
+		c.errorf(CodeDangling, elems, "table %q must be written dataset.table", ref)
 		return false
 	}
 	if c.skip("datasets", ds) {
@@ -368,11 +368,11 @@ func (c *checker) tableRef(ref string, elems ...any) bool {
 	}
 	d, ok := c.p.Datasets[ds]
 	if !ok {
-		c.errorf(elems, "dataset %q is not declared in datasets%s", ds, suggest(ds, c.p.Datasets))
+		c.errorf(CodeDangling, elems, "dataset %q is not declared in datasets%s", ds, suggest(ds, c.p.Datasets))
 		return false
 	}
 	if _, ok := d.Tables[tn]; !ok {
-		c.errorf(elems, "table %q is not declared in datasets.%s.tables%s", tn, ds, suggest(tn, d.Tables))
+		c.errorf(CodeDangling, elems, "table %q is not declared in datasets.%s.tables%s", tn, ds, suggest(tn, d.Tables))
 		return false
 	}
 	return true
@@ -419,7 +419,7 @@ func (c *checker) landingTable(bq *schema.BigQueryDelivery, elems ...any) {
 		if bq.WriteMetadata {
 			why += ", and with writeMetadata its metadata into subscription_name, message_id, publish_time and attributes"
 		}
-		c.errorf(elems, "table %q cannot receive this subscription's messages: %s; add the columns %s", bq.Table, why, strings.Join(missing, ", "))
+		c.errorf(CodeIncompatible, elems, "table %q cannot receive this subscription's messages: %s; add the columns %s", bq.Table, why, strings.Join(missing, ", "))
 	}
 }
 
@@ -435,7 +435,7 @@ func (c *checker) identity(workload string, elems ...any) string {
 	}
 	id := googleServiceAccountID(c.p.Name, workload)
 	if other, dup := c.gsas[id]; dup {
-		c.errorf(elems, "%q and %q would share the Google service account %q; rename one", workload, other, id)
+		c.errorf(CodeNameCollision, elems, "%q and %q would share the Google service account %q; rename one", workload, other, id)
 	}
 	c.gsas[id] = workload
 	return id + "@" + c.p.Project + ".iam.gserviceaccount.com"
@@ -453,16 +453,16 @@ func (c *checker) services() {
 			continue
 		}
 		if _, ok := c.p.Images[s.Image]; !ok {
-			c.errorf(at("image"), "image %q is not declared in images%s", s.Image, suggest(s.Image, c.p.Images))
+			c.errorf(CodeDangling, at("image"), "image %q is not declared in images%s", s.Image, suggest(s.Image, c.p.Images))
 		}
 		for i, t := range s.Publishes {
 			if _, ok := c.p.Topics[t]; !ok {
-				c.errorf(at("publishes", i), "topic %q is not declared in topics%s", t, suggest(t, c.p.Topics))
+				c.errorf(CodeDangling, at("publishes", i), "topic %q is not declared in topics%s", t, suggest(t, c.p.Topics))
 			}
 		}
 		for i, sub := range s.Subscribes {
 			if _, ok := c.p.Subscriptions[sub]; !ok {
-				c.errorf(at("subscribes", i), "subscription %q is not declared in subscriptions%s", sub, suggest(sub, c.p.Subscriptions))
+				c.errorf(CodeDangling, at("subscribes", i), "subscription %q is not declared in subscriptions%s", sub, suggest(sub, c.p.Subscriptions))
 			}
 		}
 		for i, t := range s.Reads {
@@ -475,9 +475,12 @@ func (c *checker) services() {
 			c.envVar(s.Env[k], k, false, at("env", k)...)
 		}
 		if k, ok := s.Env["GOOGLE_CLOUD_PROJECT"]; ok && k.Value != "" {
-			c.errorf(at("env", "GOOGLE_CLOUD_PROJECT"), "GOOGLE_CLOUD_PROJECT is set by pipec to the environment's project; remove it")
+			c.errorf(CodeIncompatible, at("env", "GOOGLE_CLOUD_PROJECT"), "GOOGLE_CLOUD_PROJECT is set by pipec to the environment's project; remove it")
 		}
 		c.resources(&s.Resources, at("resources")...)
+		if s.Replicas == 1 && production(c.env) {
+			c.warnf(CodeSingleReplica, at("replicas"), "environment %q runs one replica: every node drain or rollout is an outage; run two or more (pipec then adds a PodDisruptionBudget)", c.env)
+		}
 		s.KubernetesServiceAccount = name
 		s.GoogleServiceAccount = c.identity(name, at()...)
 	}
@@ -492,14 +495,19 @@ func (c *checker) resources(r *schema.Resources, elems ...any) {
 	}
 	for _, q := range quantities {
 		if _, err := resource.ParseQuantity(q.v); err != nil {
-			c.errorf(append(slices.Clone(elems), q.field), "%q is not a Kubernetes quantity: write e.g. \"250m\" for CPU or \"256Mi\" for memory", q.v)
+			c.errorf(CodeInvalidValue, append(slices.Clone(elems), q.field), "%q is not a Kubernetes quantity: write e.g. \"250m\" for CPU or \"256Mi\" for memory", q.v)
 		}
 	}
 	if mem, err1 := resource.ParseQuantity(r.Memory); err1 == nil {
 		if lim, err2 := resource.ParseQuantity(r.MemoryLimit); err2 == nil && lim.Cmp(mem) < 0 {
-			c.errorf(append(slices.Clone(elems), "memoryLimit"), "memoryLimit %s is below the memory request %s", r.MemoryLimit, r.Memory)
+			c.errorf(CodeOutOfRange, append(slices.Clone(elems), "memoryLimit"), "memoryLimit %s is below the memory request %s", r.MemoryLimit, r.Memory)
 		}
 	}
+}
+
+// production reports whether an environment's name says it serves users.
+func production(env string) bool {
+	return env == "prod" || env == "production" || strings.HasPrefix(env, "prod-")
 }
 
 // suggest names the declared key closest to a dangling reference, because

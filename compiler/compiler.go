@@ -125,7 +125,7 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 		if len(insts) == 1 {
 			r.addCUE(insts[0].Err)
 		} else {
-			r.at(token.NoPos, "", "%s: expected one CUE package, found %d", r.relFile(dir), len(insts))
+			r.at(CodeSyntax, token.NoPos, "", "%s: expected one CUE package, found %d", r.relFile(dir), len(insts))
 		}
 		return unitResult{diags: r.diags}
 	}
@@ -161,7 +161,7 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 		found = true
 		if !dnsLabel.ok(name) {
 			// Environment names become directories and Kubernetes labels.
-			r.at(envs.Value().Pos(), "environments."+name, "environment name %q is not valid: it must be %s", name, dnsLabel.what)
+			r.at(CodeInvalidName, envs.Value().Pos(), "environments."+name, "environment name %q is not valid: it must be %s", name, dnsLabel.what)
 			continue
 		}
 		if onlyEnv != "" && name != onlyEnv {
@@ -172,9 +172,9 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 		}
 	}
 	if !found {
-		r.at(user.Pos(), "environments", "the pipeline declares no environment; add one, e.g. environments: dev: project: \"my-project-dev\"")
+		r.at(CodeEnvironments, user.Pos(), "environments", "the pipeline declares no environment; add one, e.g. environments: dev: project: \"my-project-dev\"")
 	} else if onlyEnv != "" && len(spec.Envs) == 0 && !r.diags.HasErrors() {
-		r.at(user.LookupPath(cue.ParsePath("environments")).Pos(), "environments", "no environment named %q", onlyEnv)
+		r.at(CodeEnvironments, user.LookupPath(cue.ParsePath("environments")).Pos(), "environments", "no environment named %q", onlyEnv)
 	}
 	checkAcrossEnvs(r, spec, user)
 	lockImages(r, spec, user, requirePins)
@@ -200,7 +200,7 @@ func resolveEnv(r *reporter, def, user, override cue.Value, env, dir string) *sc
 		// The schema accepted everything, so a decode failure is pipec's
 		// own mismatch between schema and model: say so rather than hide it.
 		for _, k := range slices.Sorted(maps.Keys(broken)) {
-			r.at(v.Pos(), strings.ReplaceAll(k, "\x00", "."), "internal error: cannot read a valid value: %v", broken[k])
+			r.at(CodeInternal, v.Pos(), strings.ReplaceAll(k, "\x00", "."), "internal error: cannot read a valid value: %v", broken[k])
 		}
 	}
 	p.Env = env
@@ -235,7 +235,7 @@ func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env
 			baseV := user.LookupPath(cue.ParsePath(path))
 			envV := override.LookupPath(cue.ParsePath(path))
 			field := path[strings.LastIndex(path, ".")+1:]
-			r.at(inEnv, path, "environment %q sets %v, but the base fixes it to %v at %s:%d:%d; "+
+			r.at(CodeIncompatible, inEnv, path, "environment %q sets %v, but the base fixes it to %v at %s:%d:%d; "+
 				"to let environments override it, make the base value a default: %s: *%v | %s",
 				env, envV, baseV, r.relFile(inBase.Filename()), inBase.Line(), inBase.Column(),
 				field, baseV, kindName(baseV))
@@ -249,11 +249,11 @@ func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env
 			if !pos.IsValid() {
 				pos = override.Pos()
 			}
-			r.at(pos, path, "has no value in environment %q; set it in the base or under environments.%s", env, env)
+			r.at(CodeMissingValue, pos, path, "has no value in environment %q; set it in the base or under environments.%s", env, env)
 		case msg == "field not allowed":
-			r.at(e.pos(), path, "%s", unknownField(def, e.parts))
+			r.at(CodeUnknownField, e.pos(), path, "%s", unknownField(def, e.parts))
 		default:
-			r.at(e.pos(), path, "%s", friendly(msg))
+			r.at(codeOf(msg), e.pos(), path, "%s", friendly(msg))
 		}
 	}
 }

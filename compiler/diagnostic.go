@@ -36,6 +36,8 @@ type Diagnostic struct {
 	Path     string
 	Message  string
 	Severity Severity
+	// Code names the rule broken; see Codes.
+	Code Code
 }
 
 func (d Diagnostic) String() string {
@@ -100,16 +102,16 @@ func (r *reporter) relFile(name string) string {
 }
 
 // at records an error at pos.
-func (r *reporter) at(pos token.Pos, path, format string, args ...any) {
-	r.add(Error, pos, path, fmt.Sprintf(format, args...))
+func (r *reporter) at(code Code, pos token.Pos, path, format string, args ...any) {
+	r.add(Error, code, pos, path, fmt.Sprintf(format, args...))
 }
 
-func (r *reporter) warn(pos token.Pos, path, format string, args ...any) {
-	r.add(Warning, pos, path, fmt.Sprintf(format, args...))
+func (r *reporter) warn(code Code, pos token.Pos, path, format string, args ...any) {
+	r.add(Warning, code, pos, path, fmt.Sprintf(format, args...))
 }
 
-func (r *reporter) add(sev Severity, pos token.Pos, path, msg string) {
-	d := Diagnostic{Path: path, Message: msg, Severity: sev}
+func (r *reporter) add(sev Severity, code Code, pos token.Pos, path, msg string) {
+	d := Diagnostic{Path: path, Message: msg, Severity: sev, Code: code}
 	if pos.IsValid() {
 		p := pos.Position()
 		d.File, d.Line, d.Column = r.relFile(p.Filename), p.Line, p.Column
@@ -168,6 +170,21 @@ var (
 	outOfRange     = regexp.MustCompile(`^invalid value (\S+) \(out of bound ([<>]=?)(\S+)\)$`)
 	conflictValues = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
 )
+
+// codeOf classifies an evaluator message.
+func codeOf(msg string) Code {
+	switch {
+	case outOfBound.MatchString(msg):
+		return CodeInvalidValue
+	case outOfRange.MatchString(msg):
+		return CodeOutOfRange
+	case strings.Contains(msg, "is not allowed; use one of"):
+		return CodeNotAllowed
+	case strings.Contains(msg, "conflicting values"), strings.Contains(msg, "mismatched types"), strings.Contains(msg, "invalid value"):
+		return CodeSchema
+	}
+	return CodeSyntax
+}
 
 // friendly rewrites the evaluator messages whose fix is not obvious.
 func friendly(msg string) string {
@@ -244,6 +261,6 @@ func flatten(err error) []cueError {
 // kept, but their paths lose the schema prefix.
 func (r *reporter) addCUE(err error) {
 	for _, e := range flatten(err) {
-		r.at(e.pos(), e.path, "%s", friendly(e.msg))
+		r.at(codeOf(e.msg), e.pos(), e.path, "%s", friendly(e.msg))
 	}
 }

@@ -37,7 +37,7 @@ func lockImages(r *reporter, spec *schema.Spec, user cue.Value, enforce bool) {
 	}
 	add := func(pos token.Pos, use schema.ImageUse) {
 		if _, err := name.ParseReference(use.Ref); err != nil {
-			r.at(pos, use.Path, "%q is not a valid image reference: check registry and images.%s.tag", use.Ref, use.Image)
+			r.at(CodeLock, pos, use.Path, "%q is not a valid image reference: check registry and images.%s.tag", use.Ref, use.Image)
 			return
 		}
 		spec.Uses = append(spec.Uses, use)
@@ -71,10 +71,10 @@ func lockImages(r *reporter, spec *schema.Spec, user cue.Value, enforce bool) {
 	switch {
 	case errors.As(err, &syntax):
 		r.diags = append(r.diags, Diagnostic{File: r.relFile(syntax.File), Line: syntax.Line, Column: syntax.Column,
-			Message: syntax.Msg, Severity: Error})
+			Message: syntax.Msg, Severity: Error, Code: CodeLock})
 		return
 	case err != nil:
-		r.at(token.NoPos, "", "%s: %v", r.relFile(file), err)
+		r.at(CodeLock, token.NoPos, "", "%s: %v", r.relFile(file), err)
 		return
 	}
 	spec.Pins = pins
@@ -104,7 +104,7 @@ func requireDigests(r *reporter, spec *schema.Spec, user cue.Value) {
 		for _, n := range slices.Sorted(maps.Keys(env.Images)) {
 			if img := env.Images[n]; img.Digest == "" {
 				pos, path := u.at("images", n)
-				r.at(pos, path, "image %s is not pinned in environment %q, which sets requireDigests: after CI pushes it, run 'pipec lock --set %s=%s@sha256:...'",
+				r.at(CodeUnpinned, pos, path, "image %s is not pinned in environment %q, which sets requireDigests: after CI pushes it, run 'pipec lock --set %s=%s@sha256:...'",
 					n, env.Env, n, img.Repository)
 			}
 		}
@@ -121,7 +121,7 @@ func requireDigests(r *reporter, spec *schema.Spec, user cue.Value) {
 	for _, use := range spec.Uses {
 		if _, ok := spec.Pins[use.Ref]; !ok && !use.Built() {
 			pos, path := u.at("images", use.Image, spec.Envs[0].Images[use.Image].Runtime())
-			r.at(pos, path, "base image %s is not pinned and %s requireDigests: run 'pipec lock'", use.Ref, who)
+			r.at(CodeUnpinned, pos, path, "base image %s is not pinned and %s requireDigests: run 'pipec lock'", use.Ref, who)
 		}
 	}
 }

@@ -42,7 +42,7 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 		}
 		info, err := os.Stat(abs)
 		if err != nil {
-			r.at(token.NoPos, "", "%s: no such file or directory; pass a pipeline directory, a file in one, or dir/...", arg)
+			r.at(CodeNoPipeline, token.NoPos, "", "%s: no such file or directory; pass a pipeline directory, a file in one, or dir/...", arg)
 			continue
 		}
 		switch {
@@ -62,11 +62,11 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 				return nil
 			})
 			if !found {
-				r.at(token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
+				r.at(CodeNoPipeline, token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
 			}
 		case info.IsDir():
 			if !hasCUEFiles(abs) {
-				r.at(token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)", arg)
+				r.at(CodeNoPipeline, token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)", arg)
 				continue
 			}
 			add(abs)

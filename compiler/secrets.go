@@ -41,7 +41,7 @@ func looksLikeCredential(b []byte) string {
 func (c *checker) envVar(e schema.EnvVar, name string, inImage bool, elems ...any) {
 	c.name(envVarName, "environment variable", name, elems...)
 	if name == "GOOGLE_APPLICATION_CREDENTIALS" {
-		c.errorf(elems, "GOOGLE_APPLICATION_CREDENTIALS points client libraries at a key file; remove it: %s", workloadIdentity)
+		c.errorf(CodeCredential, elems, "GOOGLE_APPLICATION_CREDENTIALS points client libraries at a key file; remove it: %s", workloadIdentity)
 		return
 	}
 	if e.Secret != "" {
@@ -49,18 +49,18 @@ func (c *checker) envVar(e schema.EnvVar, name string, inImage bool, elems ...an
 		return
 	}
 	if inImage && strings.ContainsAny(e.Value, "\n\r\x00") {
-		c.errorf(elems, "an image's env value cannot hold a line break or NUL (a Dockerfile ENV is one line); set it on the service instead")
+		c.errorf(CodeUnsafeChars, elems, "an image's env value cannot hold a line break or NUL (a Dockerfile ENV is one line); set it on the service instead")
 		return
 	}
 	if kind := looksLikeCredential([]byte(e.Value)); kind != "" {
-		c.errorf(elems, "the value is %s; never put credentials in a spec: %s", kind, workloadIdentity)
+		c.errorf(CodeCredential, elems, "the value is %s; never put credentials in a spec: %s", kind, workloadIdentity)
 		return
 	}
 	if secretName.MatchString(name) && e.Value != "" {
 		if inImage {
-			c.errorf(elems, "%s looks like a credential and would be baked into the image; move it to the service that needs it as env: %s: secret: \"<secret-manager-name>\"", name, name)
+			c.errorf(CodeCredential, elems, "%s looks like a credential and would be baked into the image; move it to the service that needs it as env: %s: secret: \"<secret-manager-name>\"", name, name)
 		} else {
-			c.errorf(elems, "%s looks like a credential but has a literal value; store it in Secret Manager and write env: %s: secret: \"<secret-manager-name>\"", name, name)
+			c.errorf(CodeCredential, elems, "%s looks like a credential but has a literal value; store it in Secret Manager and write env: %s: secret: \"<secret-manager-name>\"", name, name)
 		}
 	}
 }
@@ -75,28 +75,28 @@ func (c *checker) imageFiles(name string, img *schema.Image) {
 	}
 	if img.Requirements != "" {
 		if bad := unsafePathChars(img.Requirements); bad != "" {
-			c.errorf(field("images", name, "requirements"), "%q holds %s; rename the file", img.Requirements, bad)
+			c.errorf(CodeUnsafeChars, field("images", name, "requirements"), "%q holds %s; rename the file", img.Requirements, bad)
 		} else {
 			c.inside(ctx, img.Requirements, false, "images", name, "requirements")
 		}
 	}
 	if img.Go != "" {
 		if bad := unsafePathChars(img.Package); bad != "" || strings.HasPrefix(img.Package, "-") {
-			c.errorf(field("images", name, "package"), "package %q must be a directory relative to the context, such as \"./cmd/app\"", img.Package)
+			c.errorf(CodeInvalidValue, field("images", name, "package"), "package %q must be a directory relative to the context, such as \"./cmd/app\"", img.Package)
 		} else {
 			c.inside(ctx, img.Package, true, "images", name, "package")
 		}
 	}
 	if len(img.Copy) == 0 {
-		c.errorf(field("images", name, "copy"), "image %q copies nothing; list the files it needs, e.g. copy: [\"main.py\"]", name)
+		c.errorf(CodeNotAllowList, field("images", name, "copy"), "image %q copies nothing; list the files it needs, e.g. copy: [\"main.py\"]", name)
 	}
 	for i, cp := range img.Copy {
 		if bad := unsafePathChars(cp); bad != "" {
-			c.errorf(field("images", name, "copy", i), "%q holds %s, which Dockerfiles and .dockerignore cannot express safely; rename the file", cp, bad)
+			c.errorf(CodeUnsafeChars, field("images", name, "copy", i), "%q holds %s, which Dockerfiles and .dockerignore cannot express safely; rename the file", cp, bad)
 			continue
 		}
 		if cp == "." || cp == "./" || strings.ContainsAny(cp, "*?[") {
-			c.errorf(field("images", name, "copy", i), "%q copies more than an allow-list: name each file or directory the image needs", cp)
+			c.errorf(CodeNotAllowList, field("images", name, "copy", i), "%q copies more than an allow-list: name each file or directory the image needs", cp)
 			continue
 		}
 		abs, ok := c.inside(ctx, cp, false, "images", name, "copy", i)
@@ -104,7 +104,7 @@ func (c *checker) imageFiles(name string, img *schema.Image) {
 			continue
 		}
 		if kind := credentialIn(abs); kind[0] != "" {
-			c.errorf(field("images", name, "copy", i), "%s is %s and would be baked into the image; delete it from the copy list: %s", kind[0], kind[1], workloadIdentity)
+			c.errorf(CodeCredential, field("images", name, "copy", i), "%s is %s and would be baked into the image; delete it from the copy list: %s", kind[0], kind[1], workloadIdentity)
 		}
 	}
 }
@@ -130,18 +130,18 @@ func unsafePathChars(p string) string {
 // after following symlinks, stays inside c.dir.
 func (c *checker) inside(base, rel string, wantDir bool, elems ...any) (string, bool) {
 	if rel == "" || filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") {
-		c.errorf(elems, "%q must be a path relative to the spec directory", rel)
+		c.errorf(CodePathOutside, elems, "%q must be a path relative to the spec directory", rel)
 		return "", false
 	}
 	clean := filepath.Clean(filepath.FromSlash(rel))
 	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		c.errorf(elems, "%q leaves the spec directory; keep image sources inside it", rel)
+		c.errorf(CodePathOutside, elems, "%q leaves the spec directory; keep image sources inside it", rel)
 		return "", false
 	}
 	abs := filepath.Join(base, clean)
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		c.errorf(elems, "%q does not exist in %s", rel, c.r.relFile(base))
+		c.errorf(CodePathMissing, elems, "%q does not exist in %s", rel, c.r.relFile(base))
 		return "", false
 	}
 	root, err := filepath.EvalSymlinks(c.dir)
@@ -149,16 +149,16 @@ func (c *checker) inside(base, rel string, wantDir bool, elems ...any) (string, 
 		root = c.dir
 	}
 	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
-		c.errorf(elems, "%q is a symlink that leaves the spec directory; keep image sources inside it", rel)
+		c.errorf(CodePathOutside, elems, "%q is a symlink that leaves the spec directory; keep image sources inside it", rel)
 		return "", false
 	}
 	info, err := os.Stat(real)
 	if err != nil {
-		c.errorf(elems, "%q cannot be read: %v", rel, err)
+		c.errorf(CodePathMissing, elems, "%q cannot be read: %v", rel, err)
 		return "", false
 	}
 	if wantDir && !info.IsDir() {
-		c.errorf(elems, "%q is not a directory", rel)
+		c.errorf(CodePathMissing, elems, "%q is not a directory", rel)
 		return "", false
 	}
 	return abs, true

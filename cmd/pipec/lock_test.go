@@ -44,10 +44,11 @@ topics: orders: {}
 services: web: {
 	image: "web"
 	publishes: ["orders"]
+	replicas: *1 | int
 }
 environments: {
 	dev: project: "shop-dev-123"
-	prod: {project: "shop-prod-123", requireDigests: true}
+	prod: {project: "shop-prod-123", requireDigests: true, services: web: replicas: 2}
 }
 `
 }

@@ -54,6 +54,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// usageError reports a flag value that cannot work, the way pflag reports
+// an unknown flag.
+func usageError(c *cobra.Command, err error) error {
+	fmt.Fprintf(c.ErrOrStderr(), "pipec %s: %v\nRun 'pipec %s -h' for usage.\n", c.Name(), err, c.Name())
+	return exitError{ExitError}
+}
+
 // globals are the flags every command shares.
 type globals struct {
 	verbose bool

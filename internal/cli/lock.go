@@ -21,6 +21,7 @@ import (
 )
 
 type lockFlags struct {
+	diag     diagFlags
 	set      []string
 	check    bool
 	timeout  time.Duration
@@ -60,6 +61,7 @@ invalid spec.`,
 		},
 	}
 	fl := cmd.Flags()
+	f.diag.add(fl)
 	fl.StringArrayVar(&f.set, "set", nil, "pin an image the pipeline builds, after CI pushed it to REF (`NAME=REF@sha256:DIGEST`, or NAME=REF:TAG to resolve the tag); repeatable")
 	fl.BoolVar(&f.check, "check", false, "write nothing; exit 1 if a tag moved, an image is not pinned or a pin is unused")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up on registries after this long")
@@ -70,6 +72,9 @@ invalid spec.`,
 
 func runLock(cmd *cobra.Command, g *globals, f *lockFlags, args []string) error {
 	stderr := cmd.ErrOrStderr()
+	if err := f.diag.validate(); err != nil {
+		return usageError(cmd, err)
+	}
 	usage := func(format string, a ...any) error {
 		fmt.Fprintf(stderr, "pipec lock: "+format+"\n", a...)
 		return exitError{ExitError}
@@ -106,8 +111,7 @@ func runLock(cmd *cobra.Command, g *globals, f *lockFlags, args []string) error 
 	if err != nil {
 		return err
 	}
-	res.Diagnostics.Print(stderr)
-	if res.Diagnostics.HasErrors() {
+	if f.diag.report(cmd.OutOrStdout(), stderr, res.Diagnostics) {
 		failed := exitError{ExitFindings}
 		if f.check {
 			failed = exitError{ExitError}

@@ -10,6 +10,7 @@ import (
 
 func newVetCmd(g *globals) *cobra.Command {
 	var env string
+	diag := &diagFlags{}
 	cmd := &cobra.Command{
 		Use:   "vet [PATH...]",
 		Short: "Check pipeline specs and report every error",
@@ -20,12 +21,14 @@ file:line:col: path: message. It writes nothing.
 PATH is a pipeline directory, a dir/... pattern, or a file in a pipeline
 directory (what a pre-commit hook passes). The default is ./... .`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := diag.validate(); err != nil {
+				return usageError(cmd, err)
+			}
 			res, err := compiler.Compile(cmd.Context(), args, compiler.Options{Env: env})
 			if err != nil {
 				return err
 			}
-			res.Diagnostics.Print(cmd.ErrOrStderr())
-			if res.Diagnostics.HasErrors() {
+			if diag.report(cmd.OutOrStdout(), cmd.ErrOrStderr(), res.Diagnostics) {
 				return exitError{ExitFindings}
 			}
 			if g.verbose {
@@ -35,5 +38,6 @@ directory (what a pre-commit hook passes). The default is ./... .`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "check only this environment")
+	diag.add(cmd.Flags())
 	return cmd
 }
