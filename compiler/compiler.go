@@ -34,6 +34,9 @@ type Options struct {
 	Env string
 	// Workers bounds how many pipelines compile at once; 0 means GOMAXPROCS.
 	Workers int
+	// Progress, when set, is called after each pipeline compiled, with how
+	// many are done and how many there are; calls never overlap.
+	Progress func(done, total int)
 	// AllowUnpinned lets images without a locked digest through even where
 	// an environment sets requireDigests: `pipec lock` compiles the
 	// pipelines whose images it is about to pin.
@@ -70,6 +73,8 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results := make([]unitResult, len(dirs))
+	var progress sync.Mutex
+	done := 0
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, workers)
 	for i, dir := range dirs {
@@ -83,6 +88,12 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 			}
 			defer func() { <-sem }()
 			results[i] = compileDir(dir, cwd, root, opts.Env, !opts.AllowUnpinned)
+			if opts.Progress != nil {
+				progress.Lock()
+				done++
+				opts.Progress(done, len(dirs))
+				progress.Unlock()
+			}
 		}()
 	}
 	wg.Wait()

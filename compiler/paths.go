@@ -71,18 +71,34 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 			}
 			add(abs)
 		default:
-			dir := filepath.Dir(abs)
-			if !hasCUEFiles(dir) {
-				// A file that belongs to no pipeline (a README, a file in
-				// deploy/) is what a pre-commit hook passes all the time:
-				// nothing to check, not an error.
-				continue
+			if dir, ok := pipelineOf(abs, cwd); ok {
+				add(dir)
 			}
-			add(dir)
+			// A file that belongs to no pipeline (a README, a file in
+			// deploy/) is what a pre-commit hook passes all the time:
+			// nothing to check, not an error.
 		}
 	}
 	slices.Sort(dirs)
 	return dirs, r.diags
+}
+
+// pipelineOf finds the pipeline a file belongs to: the nearest directory
+// above it that holds .cue files, so that an image's source file
+// (pipelines/tweets/collector/collect.py) stands for its pipeline. The
+// search stops at the working directory and at a repository's root.
+func pipelineOf(file, cwd string) (string, bool) {
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		if hasCUEFiles(dir) {
+			return dir, !strings.Contains(dir+string(filepath.Separator), string(filepath.Separator)+"cue.mod"+string(filepath.Separator))
+		}
+		if dir == cwd || filepath.Dir(dir) == dir {
+			return "", false
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", false
+		}
+	}
 }
 
 // skipDir leaves out directories that never hold pipelines: VCS and tool

@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/pipec/pipec/compiler"
 )
@@ -19,9 +19,11 @@ type diagFlags struct {
 	strict bool
 }
 
-func (d *diagFlags) add(fs *pflag.FlagSet) {
+func (d *diagFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.StringVar(&d.format, "format", "text", "how to print findings: text, json (one object per line) or github (workflow annotations)")
 	fs.BoolVar(&d.strict, "strict", false, "treat warnings as errors")
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "github"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 func (d *diagFlags) validate() error {

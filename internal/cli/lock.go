@@ -61,7 +61,7 @@ invalid spec.`,
 		},
 	}
 	fl := cmd.Flags()
-	f.diag.add(fl)
+	f.diag.add(cmd)
 	fl.StringArrayVar(&f.set, "set", nil, "pin an image the pipeline builds, after CI pushed it to REF (`NAME=REF@sha256:DIGEST`, or NAME=REF:TAG to resolve the tag); repeatable")
 	fl.BoolVar(&f.check, "check", false, "write nothing; exit 1 if a tag moved, an image is not pinned or a pin is unused")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up on registries after this long")

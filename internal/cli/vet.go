@@ -38,6 +38,6 @@ directory (what a pre-commit hook passes). The default is ./... .`,
 		},
 	}
 	cmd.Flags().StringVar(&env, "env", "", "check only this environment")
-	diag.add(cmd.Flags())
+	diag.add(cmd)
 	return cmd
 }
