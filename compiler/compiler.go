@@ -120,6 +120,27 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 	return res, nil
 }
 
+// HeaderDir is how generated headers name a spec directory: relative to
+// root, or by its base name when it lies outside root.
+func HeaderDir(root, dir string) string {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = filepath.Base(dir)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// Dirs resolves command-line paths to pipeline directories the way Compile
+// does, with the findings about paths that hold no pipeline.
+func Dirs(paths []string) ([]string, Diagnostics, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
+	}
+	dirs, diags := expandPaths(cwd, paths)
+	return dirs, diags, nil
+}
+
 type unitResult struct {
 	spec    *schema.Spec
 	namePos token.Pos
@@ -140,6 +161,9 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 		}
 		return unitResult{diags: r.diags}
 	}
+	// A binding file (schema.IsBinding) applies the vendored schema for
+	// cue vet and editors; pipec applies its own.
+	insts[0].Files = slices.DeleteFunc(insts[0].Files, schema.IsBinding)
 	cctx := cuecontext.New()
 	def := cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
 	if err := def.Err(); err != nil {
@@ -153,11 +177,7 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 	// Errors in the base show up again in every environment, where they
 	// are reported (once: diagnostics are de-duplicated).
 
-	rel, err := filepath.Rel(root, dir)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		rel = filepath.Base(dir)
-	}
-	spec := &schema.Spec{Dir: filepath.ToSlash(rel), SourceDir: dir}
+	spec := &schema.Spec{Dir: HeaderDir(root, dir), SourceDir: dir}
 	nameV := user.LookupPath(cue.ParsePath("name"))
 	spec.Name, _ = nameV.String()
 

@@ -70,6 +70,10 @@ func (ds Diagnostics) Print(w io.Writer) {
 	}
 }
 
+// Sorted returns the findings ordered by file, position, path and message,
+// without duplicates.
+func (ds Diagnostics) Sorted() Diagnostics { return ds.sorted() }
+
 func (ds Diagnostics) sorted() Diagnostics {
 	out := slices.Clone(ds)
 	slices.SortFunc(out, func(a, b Diagnostic) int {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -36,9 +38,11 @@ func Main() int {
 
 // Run runs pipec with args, writing to the given streams.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	g := &globals{}
+	root := newRoot(g, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	g.stopProfiles(stderr)
 	var ee exitError
 	switch {
 	case err == nil:
@@ -63,11 +67,50 @@ func usageError(c *cobra.Command, err error) error {
 
 // globals are the flags every command shares.
 type globals struct {
-	verbose bool
+	verbose    bool
+	cpuProfile string
+	memProfile string
+	stopCPU    func()
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{}
+// startProfiles begins the CPU profile, before the command does any work.
+func (g *globals) startProfiles() error {
+	if g.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(g.cpuProfile)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	g.stopCPU = func() { pprof.StopCPUProfile(); f.Close() }
+	return nil
+}
+
+// stopProfiles ends the CPU profile and writes the heap profile, after the
+// command finished, whatever its outcome.
+func (g *globals) stopProfiles(stderr io.Writer) {
+	if g.stopCPU != nil {
+		g.stopCPU()
+	}
+	if g.memProfile == "" {
+		return
+	}
+	f, err := os.Create(g.memProfile)
+	if err == nil {
+		runtime.GC()
+		err = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pipec: --memprofile: %v\n", err)
+	}
+}
+
+func newRoot(g *globals, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "pipec",
 		Short: "Compile declarative data pipelines into GitOps-ready files",
@@ -82,6 +125,9 @@ Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "say what was done, not only what went wrong")
+	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (go tool pprof reads it)")
+	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile to `FILE` when the command ends")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfiles() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		fmt.Fprintf(stderr, "pipec %s: %v\nRun 'pipec %s -h' for usage.\n", c.Name(), err, c.Name())
 		return exitError{ExitError}

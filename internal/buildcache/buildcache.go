@@ -1,0 +1,198 @@
+// Package buildcache remembers what each pipeline compiled to, keyed by a
+// hash of everything the result depends on, so that rebuilding an unchanged
+// repository does no compiling at all. The cache lives in the user's cache
+// directory, is safe to delete at any time, and is never stale: any change
+// to a pipeline's files, to pipec itself or to the build's options gives a
+// new key.
+package buildcache
+
+import (
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/pipec/pipec/compiler"
+	"github.com/pipec/pipec/targets"
+)
+
+// Entry is a pipeline's build result: its name (for cross-pipeline checks),
+// its files and its warnings.
+type Entry struct {
+	Name     string
+	Files    []targets.File
+	Warnings compiler.Diagnostics
+}
+
+// Cache is a directory of entries.
+type Cache struct {
+	dir string
+}
+
+// Open returns the cache in dir, or in the user's cache directory when dir
+// is empty.
+func Open(dir string) (*Cache, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = filepath.Join(base, "pipec", "build")
+	}
+	return &Cache{dir: dir}, nil
+}
+
+// Key hashes what a pipeline's build depends on: every file of the spec
+// directory (specs, the lock, image sources the compiler checks), the CUE
+// module around it if any, the spec directory as headers name it, and
+// pipec's own executable, which holds the schema, the compiler and the
+// targets.
+func Key(specDir, headerDir string) (string, error) {
+	h := sha256.New()
+	self, err := selfHash()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "pipec %s\nheader %s\n", self, headerDir)
+	if err := hashTree(h, specDir, specDir); err != nil {
+		return "", err
+	}
+	if mod := moduleRoot(specDir); mod != "" {
+		if err := hashTree(h, filepath.Join(mod, "cue.mod"), mod); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashTree writes the relative path, mode and content of every file below
+// dir, in a fixed order.
+func hashTree(h io.Writer, dir, rel string) error {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		name, _ := filepath.Rel(rel, p)
+		fmt.Fprintf(h, "file %q %o %d\n", filepath.ToSlash(name), info.Mode().Perm(), info.Size())
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moduleRoot is the nearest directory above dir holding a cue.mod.
+func moduleRoot(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if info, err := os.Stat(filepath.Join(d, "cue.mod")); err == nil && info.IsDir() {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+var (
+	selfOnce sync.Once
+	selfSum  string
+	selfErr  error
+)
+
+// selfHash identifies this build of pipec by its executable's content, so
+// a new pipec never reuses an old one's results, whatever its version says.
+func selfHash() (string, error) {
+	selfOnce.Do(func() {
+		exe, err := os.Executable()
+		if err != nil {
+			selfErr = err
+			return
+		}
+		f, err := os.Open(exe)
+		if err != nil {
+			selfErr = err
+			return
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			selfErr = err
+			return
+		}
+		selfSum = hex.EncodeToString(h.Sum(nil))
+	})
+	return selfSum, selfErr
+}
+
+func (c *Cache) path(key string) string {
+	return filepath.Join(c.dir, key[:2], key+".gob")
+}
+
+// Get returns the entry stored under key. A missing or unreadable entry is
+// a miss: the cache only ever saves work.
+func (c *Cache) Get(key string) (*Entry, bool) {
+	f, err := os.Open(c.path(key))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	var e Entry
+	if err := gob.NewDecoder(f).Decode(&e); err != nil {
+		return nil, false
+	}
+	return &e, true
+}
+
+// Put stores an entry atomically; failing to store is not an error a build
+// should fail on, so it is returned for the caller to ignore or log.
+func (c *Cache) Put(key string, e *Entry) error {
+	p := c.path(key)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(tmp).Encode(e); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
