@@ -161,9 +161,6 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 		}
 		return unitResult{diags: r.diags}
 	}
-	// A binding file (schema.IsBinding) applies the vendored schema for
-	// cue vet and editors; pipec applies its own.
-	insts[0].Files = slices.DeleteFunc(insts[0].Files, schema.IsBinding)
 	cctx := cuecontext.New()
 	def := cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
 	if err := def.Err(); err != nil {
