@@ -152,24 +152,33 @@ type unitResult struct {
 // flat however many pipelines a repository holds.
 func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 	r := &reporter{cwd: cwd}
-	insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
-	if len(insts) != 1 || insts[0].Err != nil {
-		if len(insts) == 1 {
-			r.addCUE(insts[0].Err)
-		} else {
-			r.at(CodeSyntax, token.NoPos, "", "%s: expected one CUE package, found %d", r.relFile(dir), len(insts))
-		}
-		return unitResult{diags: r.diags}
-	}
 	cctx := cuecontext.New()
 	def := cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
 	if err := def.Err(); err != nil {
 		panic(fmt.Sprintf("embedded schema does not compile: %v", err))
 	}
-	user := cctx.BuildInstance(insts[0])
-	if err := user.Err(); err != nil {
-		r.addCUE(err)
-		return unitResult{diags: r.diags}
+	var user cue.Value
+	if data := dataSpec(dir); data != "" {
+		v, ok := loadData(cctx, r, data)
+		if !ok {
+			return unitResult{diags: r.diags}
+		}
+		user = v
+	} else {
+		insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
+		if len(insts) != 1 || insts[0].Err != nil {
+			if len(insts) == 1 {
+				r.addCUE(insts[0].Err)
+			} else {
+				r.at(CodeSyntax, token.NoPos, "", "%s: expected one CUE package, found %d", r.relFile(dir), len(insts))
+			}
+			return unitResult{diags: r.diags}
+		}
+		user = cctx.BuildInstance(insts[0])
+		if err := user.Err(); err != nil {
+			r.addCUE(err)
+			return unitResult{diags: r.diags}
+		}
 	}
 	// Errors in the base show up again in every environment, where they
 	// are reported (once: diagnostics are de-duplicated).

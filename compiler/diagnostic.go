@@ -226,6 +226,15 @@ func flatten(err error) []cueError {
 	var out []cueError
 	merged := map[string]int{}
 	bounded := map[string]bool{}
+	// Only a value that matched no alternative of an enumeration lists the
+	// alternatives; other conflicts stay as they are.
+	enums := map[string]bool{}
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		if strings.Contains(fmt.Sprintf(format, args...), "errors in empty disjunction") {
+			enums[cuePath(e.Path())] = true
+		}
+	}
 	for _, e := range errors.Errors(err) {
 		format, args := e.Msg()
 		ce := cueError{
@@ -241,7 +250,7 @@ func flatten(err error) []cueError {
 			bounded[ce.path] = true
 		}
 		m := conflictValues.FindStringSubmatch(ce.msg)
-		if m == nil || !strings.HasPrefix(m[1], `"`) {
+		if m == nil || !strings.HasPrefix(m[1], `"`) || !enums[ce.path] {
 			out = append(out, ce)
 			continue
 		}

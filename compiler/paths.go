@@ -55,7 +55,7 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 				if d.IsDir() && p != abs && skipDir(d.Name()) {
 					return filepath.SkipDir
 				}
-				if d.IsDir() && hasCUEFiles(p) {
+				if d.IsDir() && isPipelineDir(p) {
 					found = true
 					add(p)
 				}
@@ -65,7 +65,7 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 				r.at(CodeNoPipeline, token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
 			}
 		case info.IsDir():
-			if !hasCUEFiles(abs) {
+			if !isPipelineDir(abs) {
 				r.at(CodeNoPipeline, token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)", arg)
 				continue
 			}
@@ -89,7 +89,7 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 // search stops at the working directory and at a repository's root.
 func pipelineOf(file, cwd string) (string, bool) {
 	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
-		if hasCUEFiles(dir) {
+		if isPipelineDir(dir) {
 			return dir, !strings.Contains(dir+string(filepath.Separator), string(filepath.Separator)+"cue.mod"+string(filepath.Separator))
 		}
 		if dir == cwd || filepath.Dir(dir) == dir {
@@ -115,6 +115,20 @@ func hasCUEFiles(dir string) bool {
 	}
 	for _, e := range entries {
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") {
+			return true
+		}
+	}
+	return false
+}
+
+// isPipelineDir reports whether dir holds a spec: CUE files, or a
+// pipeline.yaml, pipeline.yml or pipeline.json.
+func isPipelineDir(dir string) bool {
+	if hasCUEFiles(dir) {
+		return true
+	}
+	for _, name := range dataSpecNames {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return true
 		}
 	}
