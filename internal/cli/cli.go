@@ -137,7 +137,10 @@ Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
 		newBuildCmd(g),
 		newLockCmd(g),
 		newSchemaCmd(),
+		newInitCmd(g),
 		newVersionCmd(),
+		newDiffCmd(),
+		newDevCmd(),
 	)
 	return root
 }
