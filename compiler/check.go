@@ -127,6 +127,7 @@ func (c *checker) check() {
 	c.subscriptions()
 	c.services()
 	c.dags()
+	c.gitops()
 }
 
 // reservedLabels are the label keys pipec sets on what it generates.
@@ -465,15 +466,7 @@ func (c *checker) services() {
 				c.errorf(CodeDangling, at("subscribes", i), "subscription %q is not declared in subscriptions%s", sub, suggest(sub, c.p.Subscriptions))
 			}
 		}
-		for i, t := range s.Reads {
-			c.tableRef(t, at("reads", i)...)
-		}
-		for i, t := range s.Writes {
-			c.tableRef(t, at("writes", i)...)
-		}
-		for _, k := range slices.Sorted(maps.Keys(s.Env)) {
-			c.envVar(s.Env[k], k, false, at("env", k)...)
-		}
+		c.workloadInputs(s.Reads, s.Writes, s.Env, at)
 		if k, ok := s.Env["GOOGLE_CLOUD_PROJECT"]; ok && k.Value != "" {
 			c.errorf(CodeIncompatible, at("env", "GOOGLE_CLOUD_PROJECT"), "GOOGLE_CLOUD_PROJECT is set by pipec to the environment's project; remove it")
 		}
@@ -502,6 +495,20 @@ func (c *checker) resources(r *schema.Resources, elems ...any) {
 		if lim, err2 := resource.ParseQuantity(r.MemoryLimit); err2 == nil && lim.Cmp(mem) < 0 {
 			c.errorf(CodeOutOfRange, append(slices.Clone(elems), "memoryLimit"), "memoryLimit %s is below the memory request %s", r.MemoryLimit, r.Memory)
 		}
+	}
+}
+
+// workloadInputs checks what a service or a task reads, writes and is
+// given in its environment; at locates a field of the workload.
+func (c *checker) workloadInputs(reads, writes []string, env map[string]schema.EnvVar, at func(...any) []any) {
+	for i, t := range reads {
+		c.tableRef(t, at("reads", i)...)
+	}
+	for i, t := range writes {
+		c.tableRef(t, at("writes", i)...)
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		c.envVar(env[k], k, false, at("env", k)...)
 	}
 }
 

@@ -59,15 +59,7 @@ func (c *checker) dags() {
 					c.errorf(CodeDangling, at("after", i), "task %q is not a task of DAG %q%s", dep, id, suggest(dep, d.Tasks))
 				}
 			}
-			for i, tb := range t.Reads {
-				c.tableRef(tb, at("reads", i)...)
-			}
-			for i, tb := range t.Writes {
-				c.tableRef(tb, at("writes", i)...)
-			}
-			for _, k := range slices.Sorted(maps.Keys(t.Env)) {
-				c.envVar(t.Env[k], k, false, at("env", k)...)
-			}
+			c.workloadInputs(t.Reads, t.Writes, t.Env, at)
 			if t.Resources != nil {
 				c.resources(t.Resources, at("resources")...)
 			}
