@@ -127,6 +127,7 @@ func (c *checker) check() {
 	c.subscriptions()
 	c.services()
 	c.dags()
+	c.gitops()
 }
 
 // reservedLabels are the label keys pipec sets on what it generates.

@@ -31,6 +31,7 @@ func decodePartial(v cue.Value) (*schema.Pipeline, map[string]error) {
 	scalar("labels", &p.Labels)
 	scalar("requireDigests", &p.RequireDigests)
 	scalar("airflow", &p.Airflow)
+	scalar("gitops", &p.GitOps)
 	p.Images = decodeEntries[schema.Image](v, "images", broken)
 	p.Topics = decodeEntries[schema.Topic](v, "topics", broken)
 	p.Subscriptions = decodeEntries[schema.Subscription](v, "subscriptions", broken)

@@ -78,6 +78,7 @@ type Pipeline struct {
 	Services       map[string]*Service      `json:"services"`
 	DAGs           map[string]*DAG          `json:"dags"`
 	Airflow        Airflow                  `json:"airflow"`
+	GitOps         GitOps                   `json:"gitops"`
 
 	// Env is the environment's name ("dev", "prod").
 	Env string `json:"-"`
@@ -87,6 +88,38 @@ type Pipeline struct {
 type Airflow struct {
 	Namespace       string   `json:"namespace"`
 	ServiceAccounts []string `json:"serviceAccounts"`
+}
+
+// GitOps says which controller applies the rendered manifests and where
+// it finds them in git.
+type GitOps struct {
+	// Tool is "none", "argocd" or "flux".
+	Tool    string `json:"tool"`
+	RepoURL string `json:"repoURL"`
+	Branch  string `json:"branch"`
+	// Path is the output root as seen from the repository's root.
+	Path   string         `json:"path"`
+	ArgoCD ArgoCDSettings `json:"argocd"`
+	Flux   FluxSettings   `json:"flux"`
+}
+
+// The GitOps tools pipec writes objects for.
+const (
+	GitOpsNone   = "none"
+	GitOpsArgoCD = "argocd"
+	GitOpsFlux   = "flux"
+)
+
+// ArgoCDSettings are the Argo CD specifics of GitOps.
+type ArgoCDSettings struct {
+	Project   string `json:"project"`
+	Namespace string `json:"namespace"`
+}
+
+// FluxSettings are the Flux specifics of GitOps.
+type FluxSettings struct {
+	Namespace string `json:"namespace"`
+	Interval  string `json:"interval"`
 }
 
 // Image is a container image built from source beside the spec.

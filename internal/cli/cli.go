@@ -140,6 +140,7 @@ Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
 		newVersionCmd(),
 		newDiffCmd(),
 		newDevCmd(),
+		newGraphCmd(g),
 	)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pipec/pipec/targets/cloudbuild"
 	"github.com/pipec/pipec/targets/dockerfile"
 	"github.com/pipec/pipec/targets/gcp"
+	"github.com/pipec/pipec/targets/gitops"
 	"github.com/pipec/pipec/targets/kubernetes"
 )
 
@@ -19,5 +20,6 @@ func Targets() []targets.Target {
 		kubernetes.Target{},
 		gcp.Target{},
 		airflow.Target{},
+		gitops.Target{},
 	}
 }
