@@ -65,7 +65,7 @@ func TestRejections(t *testing.T) {
 		`rejected targets/kubernetes/testdata/service-bad-port.yaml: Service bad-port: Service "bad-port" is invalid: [spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive`,
 		`warning deploy/bad/rendered/dev/deployment-not-restricted.yaml: Deployment bad-dev/not-restricted: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false`,
 		"e2e: namespaces created: bad-dev\n",
-		"e2e: objects found: rendered 9, krm 1, golden 1; golden documents that are not full objects: 2\n",
+		"e2e: objects found: rendered 9, krm 1, gitops 0, golden 1; golden documents that are not full objects: 2\n",
 		"objects dry-run: 11, rejected: 8, with warnings: 1\n",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -79,6 +79,7 @@ type Source struct {
 var Sources = []Source{
 	{Name: "rendered", Globs: []string{"deploy/*/rendered/*/*.yaml", "deploy/*/rendered/*/*.yml"}},
 	{Name: "krm", Globs: []string{"deploy/*/gcp/*/*.yaml", "deploy/*/gcp/*/*.yml"}},
+	{Name: "gitops", Globs: []string{"deploy/*/gitops/*/*.yaml", "deploy/*/gitops/*/*.yml"}},
 	{Name: "golden", Globs: []string{"targets/*/testdata"}, Recursive: true, FullObjectsOnly: true},
 }
 
