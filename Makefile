@@ -6,7 +6,7 @@ BIN     := bin/pipec
 PIPEC   := ./$(BIN)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build examples setup test check lint golden fuzz clean
+.PHONY: all build examples setup test check lint golden fuzz docs image clean
 
 all: build
 
@@ -41,6 +41,14 @@ golden: build
 	  $(GO) test $$pkg -args -update || exit 1; done
 	PIPEC_UPDATE=1 $(GO) test ./cmd/pipec -run TestScripts
 	$(PIPEC) build ./pipelines/...
+
+# Regenerate docs/reference.md from the schema's comments (a test fails when it is stale).
+docs:
+	$(GO) test ./schema -run Reference -update
+
+# pipec's own image; cmd/pipec/image_test.go checks the Dockerfile without an engine.
+image:
+	docker build -t pipec:dev --build-arg VERSION=$$(git describe --tags --always 2>/dev/null) .
 
 # Every fuzz target for FUZZTIME each; `go test` alone runs their seed corpora.
 FUZZTIME ?= 30s

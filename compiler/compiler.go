@@ -174,6 +174,9 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 			}
 			return unitResult{diags: r.diags}
 		}
+		// A binding file (schema.IsBinding) applies the vendored schema for
+		// cue vet and editors; pipec applies its own.
+		insts[0].Files = slices.DeleteFunc(insts[0].Files, schema.IsBinding)
 		user = cctx.BuildInstance(insts[0])
 		if err := user.Err(); err != nil {
 			r.addCUE(err)
