@@ -6,7 +6,7 @@ BIN     := bin/pipec
 PIPEC   := ./$(BIN)
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all build examples setup test check lint golden fuzz docs image clean
+.PHONY: all build examples setup test check lint golden fuzz docs image bench clean
 
 all: build
 
@@ -49,6 +49,14 @@ docs:
 # pipec's own image; cmd/pipec/image_test.go checks the Dockerfile without an engine.
 image:
 	docker build -t pipec:dev --build-arg VERSION=$$(git describe --tags --always 2>/dev/null) .
+
+# pipec side by side with cue and kubectl kustomize on synthetic pipelines
+# (N = 1, 10, 100; add 1000 with `go run ./bench/run -n 1,10,100,1000`):
+# regenerates bench/RESULTS.md and bench/results.png. Then the Go benchmarks
+# of the hot paths.
+bench:
+	$(GO) run ./bench/run
+	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./writer ./targets/... ./bench
 
 # Every fuzz target for FUZZTIME each; `go test` alone runs their seed corpora.
 FUZZTIME ?= 30s

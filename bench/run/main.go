@@ -1,0 +1,335 @@
+// Command run is pipec's benchmark harness. For each N it writes N
+// synthetic pipelines (package synth, as bench/gen does), then measures, in
+// one run and on the same inputs, the wall time, CPU time and peak RSS of
+// pipec vet, pipec build (cold, no-op, and cold on one core), cue vet,
+// cue export and kubectl kustomize over the overlays pipec generated. It
+// prints the medians and writes them to bench/RESULTS.md, with the goals of
+// issue 7 judged, and plots them into bench/results.png.
+//
+//	go run ./bench/run                      # N = 1, 10, 100
+//	go run ./bench/run -n 1,10,100,1000     # about half an hour on 2 cores
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pipec/pipec/bench/synth"
+)
+
+// The measures, as the report names them.
+const (
+	pipecVet     = "pipec vet"
+	pipecBuild   = "pipec build, cold"
+	pipecNoop    = "pipec build, no-op"
+	pipecSerial  = "pipec build, cold, GOMAXPROCS=1"
+	cueVet       = "cue vet"
+	cueExport    = "cue export"
+	kustomizeAll = "kubectl kustomize, every overlay"
+)
+
+// config is what the flags select.
+type config struct {
+	sizes     []int
+	runs      int
+	serialMax int
+	root      string // the repository
+	work      string // generated trees and build outputs
+	bin       string // bench-local binaries: pipec, cue
+	out       string // where RESULTS.md and results.png go
+}
+
+func main() { os.Exit(Main()) }
+
+// Main runs the harness and returns the process's exit code.
+func Main() int {
+	cfg, err := parseFlags()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench/run: %v\n", err)
+		return 2
+	}
+	if err := runAll(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "bench/run: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags() (*config, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{root: root}
+	sizes := flag.String("n", "1,10,100", "comma-separated numbers of pipelines to measure")
+	flag.IntVar(&cfg.runs, "runs", 0, "runs per measure, medians reported; 0 means 5 for N ≤ 10, 3 for N ≤ 100, 1 above")
+	flag.IntVar(&cfg.serialMax, "serial-max", 100, "measure the GOMAXPROCS=1 build only up to this N (it only serves the speedup figure)")
+	flag.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "pipec-bench"), "directory for the generated pipelines and outputs; emptied first")
+	flag.StringVar(&cfg.bin, "bin", filepath.Join(root, "bench", ".bin"), "directory for the pipec and cue binaries")
+	flag.StringVar(&cfg.out, "o", filepath.Join(root, "bench"), "directory RESULTS.md and results.png are written to")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-n: %q is not a positive number", s)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	slices.Sort(cfg.sizes)
+	cfg.sizes = slices.Compact(cfg.sizes)
+	return cfg, nil
+}
+
+func (c *config) runsFor(n int) int {
+	switch {
+	case c.runs > 0:
+		return c.runs
+	case n <= 10:
+		return 5
+	case n <= 100:
+		return 3
+	}
+	return 1
+}
+
+// key names one figure of the report.
+type key struct {
+	n    int
+	name string
+}
+
+// report is everything a run found.
+type report struct {
+	cfg        *config
+	tools      *tools
+	stats      map[key]stats
+	names      []string // the measures taken, in the order they ran
+	files      map[int]int
+	overlays   map[int]int
+	start, end time.Time
+	loadBefore string
+	loadAfter  string
+}
+
+func runAll(cfg *config) error {
+	t, err := setup(cfg.root, cfg.bin)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(cfg.work); err != nil {
+		return err
+	}
+	r := &report{cfg: cfg, tools: t, stats: map[key]stats{}, files: map[int]int{}, overlays: map[int]int{},
+		start: time.Now(), loadBefore: loadAverage()}
+	for _, n := range cfg.sizes {
+		if err := r.measureSize(n); err != nil {
+			return err
+		}
+	}
+	r.end, r.loadAfter = time.Now(), loadAverage()
+	text := r.markdown()
+	fmt.Print(text)
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.out, "RESULTS.md"), []byte(text), 0o644); err != nil {
+		return err
+	}
+	if t.gnuplot != "" {
+		if err := r.plot(filepath.Join(cfg.out, "results.png")); err != nil {
+			return err
+		}
+	}
+	progress("wrote %s", filepath.Join(cfg.out, "RESULTS.md"))
+	return nil
+}
+
+// measureSize generates N pipelines and takes every measure on them,
+// interleaved run by run so that a slow moment of the machine does not
+// fall on one tool only.
+func (r *report) measureSize(n int) error {
+	dir := filepath.Join(r.cfg.work, fmt.Sprintf("n%d", n))
+	progress("N=%d: writing the pipelines into %s", n, dir)
+	if err := synth.Write(dir, n); err != nil {
+		return err
+	}
+	s := &size{t: r.tools, n: n, dir: dir}
+	measures := []step{
+		{pipecVet, s.vet},
+		{pipecBuild, s.build},
+		{pipecNoop, s.rebuild},
+		{cueVet, s.cueVet},
+		{cueExport, s.cueExport},
+	}
+	if n <= r.cfg.serialMax {
+		measures = append(measures, step{pipecSerial, s.buildSerial})
+	}
+	if r.tools.kubectl != "" {
+		measures = append(measures, step{kustomizeAll, s.kustomize})
+	}
+	if err := s.warmUp(); err != nil {
+		return err
+	}
+	samples := map[string][]sample{}
+	runs := r.cfg.runsFor(n)
+	for i := range runs {
+		for _, m := range measures {
+			got, err := m.run()
+			if err != nil {
+				return fmt.Errorf("N=%d, %s: %w", n, m.name, err)
+			}
+			progress("N=%d run %d/%d: %-34s %9s wall %9s CPU %7s", n, i+1, runs, m.name,
+				seconds(got.wall), seconds(got.cpu), megabytes(got.rss))
+			samples[m.name] = append(samples[m.name], got)
+		}
+	}
+	for _, m := range measures {
+		r.stats[key{n, m.name}] = median(samples[m.name])
+		if !slices.Contains(r.names, m.name) {
+			r.names = append(r.names, m.name)
+		}
+	}
+	var err error
+	if r.files[n], err = countFiles(s.out()); err != nil {
+		return err
+	}
+	r.overlays[n] = len(s.overlays)
+	// The outputs of N=1000 are a hundred thousand files: keep only the
+	// inputs, which are small, for whoever wants to look.
+	return os.RemoveAll(filepath.Join(dir, "out"))
+}
+
+func countFiles(dir string) (int, error) {
+	count := 0
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			count++
+		}
+		return err
+	})
+	return count, err
+}
+
+// step is one measure: its name and how to take one sample of it.
+type step struct {
+	name string
+	run  func() (sample, error)
+}
+
+// size runs the commands under test on the pipelines of one N: pipec's
+// input in dir/pipelines, cue's in dir/cue, build outputs in dir/out.
+type size struct {
+	t        *tools
+	n        int
+	dir      string
+	overlays []string // the overlays the last cold build wrote
+}
+
+func (s *size) out() string { return filepath.Join(s.dir, "out", "cold") }
+
+// pipec runs pipec in dir with a cache directory of its own (the build
+// cache and the build lock), so a cold build can start from an empty cache
+// and no build sees the user's.
+func (s *size) pipec(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(s.t.pipec, args...)
+	cmd.Dir = s.dir
+	cache := filepath.Join(s.dir, "cache")
+	cmd.Env = append(cleanEnv(), "XDG_CACHE_HOME="+cache, "PIPEC_CACHE="+filepath.Join(cache, "pipec", "build"))
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// cleanEnv is the harness's environment without what would change the
+// measures: a GOMAXPROCS, or a pipec cache shared with other builds.
+func cleanEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GOMAXPROCS=") || strings.HasPrefix(kv, "PIPEC_CACHE=")
+	})
+}
+
+// warmUp checks, untimed, that pipec and cue accept the pipelines without
+// a word, and leaves both trees in the page cache for every tool alike.
+func (s *size) warmUp() error {
+	for _, cmd := range []*exec.Cmd{s.pipec(nil, "vet", "./pipelines/..."), s.cue("vet", "./pipelines/...")} {
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(out) > 0 {
+			return fmt.Errorf("%s (in %s) does not pass cleanly; bench/synth must write valid pipelines: %v\n%s",
+				strings.Join(cmd.Args, " "), cmd.Dir, err, tail(string(out), 2000))
+		}
+	}
+	return nil
+}
+
+func (s *size) vet() (sample, error) {
+	return measure(s.pipec(nil, "vet", "./pipelines/..."))
+}
+
+// cold removes an output directory and pipec's cache, untimed, and
+// builds into it.
+func (s *size) cold(out string, env []string) (sample, error) {
+	for _, d := range []string{out, filepath.Join(s.dir, "cache")} {
+		if err := os.RemoveAll(d); err != nil {
+			return sample{}, err
+		}
+	}
+	return measure(s.pipec(env, "build", "-o", out, "./pipelines/..."))
+}
+
+func (s *size) build() (sample, error) {
+	got, err := s.cold(s.out(), nil)
+	if err != nil {
+		return got, err
+	}
+	s.overlays, err = filepath.Glob(filepath.Join(s.out(), "*", "k8s", "overlays", "*"))
+	if err == nil && len(s.overlays) != s.n*len(synth.Envs) {
+		err = fmt.Errorf("%s holds %d overlays, want %d", s.out(), len(s.overlays), s.n*len(synth.Envs))
+	}
+	return got, err
+}
+
+// rebuild builds again over the output of the last cold build, with
+// nothing changed.
+func (s *size) rebuild() (sample, error) {
+	return measure(s.pipec(nil, "build", "-o", s.out(), "./pipelines/..."))
+}
+
+func (s *size) buildSerial() (sample, error) {
+	return s.cold(filepath.Join(s.dir, "out", "serial"), []string{"GOMAXPROCS=1"})
+}
+
+func (s *size) cue(args ...string) *exec.Cmd {
+	cmd := exec.Command(s.t.cue, args...)
+	cmd.Dir = filepath.Join(s.dir, "cue")
+	cmd.Env = cleanEnv()
+	return cmd
+}
+
+func (s *size) cueVet() (sample, error) { return measure(s.cue("vet", "./pipelines/...")) }
+
+func (s *size) cueExport() (sample, error) { return measure(s.cue("export", "./pipelines/...")) }
+
+// kustomize runs kubectl kustomize once per overlay of the last cold
+// build, one after the other, and sums the runs.
+func (s *size) kustomize() (sample, error) {
+	var total sample
+	for _, o := range s.overlays {
+		cmd := exec.Command(s.t.kubectl, "kustomize", o)
+		cmd.Env = cleanEnv()
+		got, err := measure(cmd)
+		if err != nil {
+			return total, err
+		}
+		total = total.add(got)
+	}
+	return total, nil
+}
