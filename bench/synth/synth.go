@@ -16,7 +16,7 @@ import (
 
 // Shape is what every synthetic pipeline holds, for the report.
 const Shape = "2 images, 2 services, 2 topics, 2 subscriptions (one BigQuery), " +
-	"1 dataset with 2 tables, 1 DAG of 6 tasks, 3 environments"
+	"1 dataset with 2 tables, 1 DAG of 6 tasks, 3 environments, Argo CD or Flux"
 
 // Envs are the environments every synthetic pipeline declares.
 var Envs = []string{"dev", "staging", "prod"}
@@ -90,13 +90,14 @@ func writeFiles(dir string, files map[string]string) error {
 func spec(i int) string {
 	var b strings.Builder
 	err := specTemplate.Execute(&b, struct {
-		Name, Python, Schedule, Number string
-		Replicas, Ack                  int
+		Name, Python, Schedule, Number, GitOps string
+		Replicas, Ack                          int
 	}{
 		Name:     Name(i),
 		Python:   []string{"3.11", "3.12", "3.13"}[i%3],
 		Schedule: fmt.Sprintf("%d %d * * *", i%60, 1+i%5),
 		Number:   fmt.Sprintf("%d", 400000000000+i*10),
+		GitOps:   []string{"argocd", "flux"}[i%2],
 		Replicas: 2 + i%3,
 		Ack:      30 + 10*(i%4),
 	})
@@ -116,6 +117,10 @@ project:  string // set per environment
 region:   "europe-west1"
 registry: "\(region)-docker.pkg.dev/\(project)/pipelines"
 labels: {team: "bench", pipeline: "{{.Name}}"}
+gitops: {
+	tool:    "{{.GitOps}}"
+	repoURL: "https://github.com/example/bench-pipelines.git"
+}
 
 images: {
 	ingest: {
