@@ -47,7 +47,7 @@ func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
 	r := &reporter{cwd: cwd}
 	byName := map[string][]unitResult{}
 	for _, u := range units {
-		k := strings.ToLower(u.spec.Name)
+		k := strings.ToLower(u.name)
 		byName[k] = append(byName[k], u)
 	}
 	for _, k := range slices.Sorted(maps.Keys(byName)) {
@@ -57,7 +57,7 @@ func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
 		}
 		for i, u := range us {
 			other := us[(i+1)%len(us)]
-			r.at(CodeNameCollision, u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.spec.Name, r.relFile(other.spec.SourceDir))
+			r.at(CodeNameCollision, u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.name, r.relFile(other.dir))
 		}
 	}
 	return r.diags

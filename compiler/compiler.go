@@ -41,13 +41,23 @@ type Options struct {
 	// an environment sets requireDigests: `pipec lock` compiles the
 	// pipelines whose images it is about to pin.
 	AllowUnpinned bool
+	// OnSpec, when set, receives each pipeline that compiled without
+	// errors, with its own findings, in the worker that compiled it and
+	// so concurrently with other pipelines. Result.Specs then stays empty:
+	// a build of thousands of pipelines runs its targets while the next
+	// ones compile, and never holds every model at once. An error from
+	// OnSpec stops the compilation and is returned by Compile.
+	OnSpec func(spec *schema.Spec, findings Diagnostics) error
 }
 
 // Result is what a compilation produced: one Spec per pipeline that
-// compiled, and every finding about every pipeline.
+// compiled (unless Options.OnSpec took them), and every finding about
+// every pipeline.
 type Result struct {
 	Specs       []*schema.Spec
 	Diagnostics Diagnostics
+	// Compiled counts the pipelines that compiled without errors.
+	Compiled int
 }
 
 // Compile loads and validates the pipelines found at paths (directories,
@@ -73,6 +83,8 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results := make([]unitResult, len(dirs))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var progress sync.Mutex
 	done := 0
 	var wg sync.WaitGroup
@@ -87,7 +99,17 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 				return
 			}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
 			results[i] = compileDir(dir, cwd, root, opts.Env, !opts.AllowUnpinned)
+			if r := &results[i]; r.spec != nil && opts.OnSpec != nil {
+				if err := opts.OnSpec(r.spec, r.diags); err != nil {
+					cancel(err)
+					return
+				}
+				r.spec = nil
+			}
 			if opts.Progress != nil {
 				progress.Lock()
 				done++
@@ -97,23 +119,26 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 
 	res := &Result{Diagnostics: diags}
 	var ok []unitResult
 	for _, r := range results {
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
-		if r.spec != nil {
+		if r.dir != "" { // compiled without errors
 			ok = append(ok, r)
 		}
 	}
+	res.Compiled = len(ok)
 	res.Diagnostics = append(res.Diagnostics, checkAcrossPipelines(cwd, ok)...)
 	res.Diagnostics = res.Diagnostics.sorted()
 	if !res.Diagnostics.HasErrors() {
 		for _, r := range ok {
-			res.Specs = append(res.Specs, r.spec)
+			if r.spec != nil {
+				res.Specs = append(res.Specs, r.spec)
+			}
 		}
 		slices.SortFunc(res.Specs, func(a, b *schema.Spec) int { return strings.Compare(a.Name, b.Name) })
 	}
@@ -142,7 +167,11 @@ func Dirs(paths []string) ([]string, Diagnostics, error) {
 }
 
 type unitResult struct {
+	// spec is nil when the pipeline has errors, or once OnSpec took it;
+	// name and dir are set when it compiled.
 	spec    *schema.Spec
+	name    string
+	dir     string
 	namePos token.Pos
 	diags   Diagnostics
 }
@@ -221,7 +250,7 @@ func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
 	if r.diags.HasErrors() {
 		return unitResult{diags: r.diags}
 	}
-	return unitResult{spec: spec, namePos: nameV.Pos(), diags: r.diags}
+	return unitResult{spec: spec, name: spec.Name, dir: dir, namePos: nameV.Pos(), diags: r.diags}
 }
 
 // resolveEnv unifies one environment's overrides with the pipeline. The

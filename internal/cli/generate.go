@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pipec/pipec/compiler"
 	"github.com/pipec/pipec/internal/buildcache"
+	"github.com/pipec/pipec/schema"
 	"github.com/pipec/pipec/targets/all"
 )
 
@@ -24,7 +27,7 @@ type generated struct {
 // build is not compiled at all: its files come from the cache.
 func generate(ctx context.Context, args []string, opts compiler.Options, cache *buildcache.Cache) ([]generated, compiler.Diagnostics, error) {
 	if cache == nil {
-		return compileAndGenerate(ctx, args, opts, nil)
+		return compileAndGenerate(ctx, args, opts, nil, nil)
 	}
 	dirs, diags, err := compiler.Dirs(args)
 	if err != nil || diags.HasErrors() {
@@ -34,77 +37,127 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []generated
-	var misses []string
-	keys := map[string]string{}
-	for _, dir := range dirs {
+	// Hashing a pipeline's inputs and reading its entry is file I/O and
+	// hashing, independent per pipeline.
+	keys := make([]string, len(dirs))
+	hits := make([]*buildcache.Entry, len(dirs))
+	forEach(len(dirs), func(i int) {
 		// The working directory is part of the key because cached
 		// warnings name files relative to it.
-		key, err := buildcache.Key(dir, compiler.HeaderDir(opts.Root, dir)+"\x00"+cwd)
-		if err == nil {
-			if e, ok := cache.Get(key); ok {
-				out = append(out, generated{Entry: e})
-				diags = append(diags, e.Warnings...)
-				continue
-			}
-			keys[dir] = key
+		key, err := buildcache.Key(dirs[i], compiler.HeaderDir(opts.Root, dirs[i])+"\x00"+cwd)
+		if err != nil {
+			return // no key: compile it, do not store it
+		}
+		keys[i] = key
+		hits[i], _ = cache.Get(key)
+	})
+	var out []generated
+	var misses []string
+	missKeys := map[string]string{}
+	for i, dir := range dirs {
+		if hits[i] != nil {
+			out = append(out, generated{Entry: hits[i]})
+			diags = append(diags, hits[i].Warnings...)
+			continue
 		}
 		misses = append(misses, dir)
+		if keys[i] != "" {
+			missKeys[dir] = keys[i]
+		}
 	}
 	if len(misses) > 0 {
-		fresh, d, err := compileAndGenerate(ctx, misses, opts, keys)
+		fresh, d, err := compileAndGenerate(ctx, misses, opts, missKeys, cache)
 		diags = append(diags, d...)
 		if err != nil || d.HasErrors() {
 			return nil, diags, err
-		}
-		for _, g := range fresh {
-			if g.key != "" {
-				cache.Put(g.key, g.Entry) // a failed store only costs the next build time
-			}
 		}
 		out = append(out, fresh...)
 	}
 	if duplicateNames(out) {
 		// Only the compiler can say where the clash is written.
-		return compileAndGenerate(ctx, args, opts, nil)
+		return compileAndGenerate(ctx, args, opts, nil, nil)
 	}
 	slices.SortFunc(out, func(a, b generated) int { return strings.Compare(a.Name, b.Name) })
 	return out, diags.Sorted(), nil
 }
 
-// compileAndGenerate compiles and runs the targets. keys, when given, maps
-// a spec directory to the cache key its result is to be stored under.
-func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, keys map[string]string) ([]generated, compiler.Diagnostics, error) {
-	res, err := compiler.Compile(ctx, paths, opts)
-	if err != nil || res.Diagnostics.HasErrors() {
-		return nil, res.Diagnostics, err
+// compileAndGenerate compiles the pipelines and runs the targets on each
+// as soon as it has compiled, in the compiler's workers. keys, when given,
+// maps a spec directory to the cache key its result is stored under in
+// cache.
+func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, keys map[string]string, cache *buildcache.Cache) ([]generated, compiler.Diagnostics, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
 	}
-	cwd, _ := os.Getwd()
+	var mu sync.Mutex
 	var out []generated
-	for _, spec := range res.Specs {
+	opts.OnSpec = func(spec *schema.Spec, findings compiler.Diagnostics) error {
 		e := &buildcache.Entry{Name: spec.Name}
 		for _, t := range all.Targets() {
 			files, err := t.Generate(spec)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %s target: %w", spec.Dir, t.Name(), err)
+				return fmt.Errorf("%s: %s target: %w", spec.Dir, t.Name(), err)
 			}
 			e.Files = append(e.Files, files...)
 		}
-		// Findings name files relative to the working directory when they
-		// are below it, absolute otherwise; a spec's warnings are those in
-		// its directory.
-		prefix := spec.SourceDir + string(filepath.Separator)
-		if rel, err := filepath.Rel(cwd, spec.SourceDir); err == nil && !strings.HasPrefix(rel, "..") {
-			prefix = rel + string(filepath.Separator)
+		e.Warnings = findingsIn(cwd, spec.SourceDir, findings)
+		key := keys[spec.SourceDir]
+		if key != "" {
+			// The result is right for these inputs whatever happens to the
+			// other pipelines; a failed store only costs the next build time.
+			cache.Put(key, e)
 		}
-		for _, d := range res.Diagnostics {
-			if strings.HasPrefix(d.File, prefix) {
-				e.Warnings = append(e.Warnings, d)
-			}
-		}
-		out = append(out, generated{Entry: e, key: keys[spec.SourceDir]})
+		mu.Lock()
+		out = append(out, generated{Entry: e, key: key})
+		mu.Unlock()
+		return nil
 	}
+	res, err := compiler.Compile(ctx, paths, opts)
+	if err != nil || res.Diagnostics.HasErrors() {
+		var diags compiler.Diagnostics
+		if res != nil {
+			diags = res.Diagnostics
+		}
+		return nil, diags, err
+	}
+	slices.SortFunc(out, func(a, b generated) int { return strings.Compare(a.Name, b.Name) })
 	return out, res.Diagnostics, nil
+}
+
+// findingsIn keeps the findings about files in a spec's directory: those
+// are the ones a cached result must repeat. Findings name files relative
+// to the working directory when they are below it, absolute otherwise.
+func findingsIn(cwd, specDir string, findings compiler.Diagnostics) compiler.Diagnostics {
+	prefix := specDir + string(filepath.Separator)
+	if rel, err := filepath.Rel(cwd, specDir); err == nil && !strings.HasPrefix(rel, "..") {
+		prefix = rel + string(filepath.Separator)
+	}
+	var own compiler.Diagnostics
+	for _, d := range findings {
+		if strings.HasPrefix(d.File, prefix) {
+			own = append(own, d)
+		}
+	}
+	return own
+}
+
+// forEach calls f(0) … f(n-1) on GOMAXPROCS goroutines and waits for all.
+func forEach(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 func duplicateNames(gs []generated) bool {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pipec/pipec/compiler"
+	"github.com/pipec/pipec/schema"
 )
 
 func newVetCmd(g *globals) *cobra.Command {
@@ -24,7 +25,10 @@ directory (what a pre-commit hook passes). The default is ./... .`,
 			if err := diag.validate(); err != nil {
 				return usageError(cmd, err)
 			}
-			res, err := compiler.Compile(cmd.Context(), args, compiler.Options{Env: env})
+			// vet needs only the findings: each model is dropped as soon
+			// as its pipeline has been checked.
+			dropModel := func(*schema.Spec, compiler.Diagnostics) error { return nil }
+			res, err := compiler.Compile(cmd.Context(), args, compiler.Options{Env: env, OnSpec: dropModel})
 			if err != nil {
 				return err
 			}
@@ -32,7 +36,7 @@ directory (what a pre-commit hook passes). The default is ./... .`,
 				return exitError{ExitFindings}
 			}
 			if g.verbose {
-				fmt.Fprintf(cmd.ErrOrStderr(), "%d pipelines ok\n", len(res.Specs))
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d pipelines ok\n", res.Compiled)
 			}
 			return nil
 		},
