@@ -74,14 +74,17 @@ func dropNullTimestamps(v any) {
 // ("no", "on", "1.0", "0777", "~", "2024-01-01") is double-quoted, so tools
 // built on either YAML version read back the same string.
 func Marshal(v any) ([]byte, error) {
-	if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
-		// JSON, on the way to YAML, would quietly turn the bytes into
-		// U+FFFD: refuse instead of writing something else than was asked.
-		return nil, fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
-	}
-	m, err := Normalize(v)
-	if err != nil {
-		return nil, err
+	m, ok := v.(map[string]any)
+	if !ok || !normalized(m, true) {
+		if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
+			// JSON, on the way to YAML, would quietly turn the bytes into
+			// U+FFFD: refuse instead of writing something else than was asked.
+			return nil, fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
+		}
+		var err error
+		if m, err = Normalize(v); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -94,6 +97,40 @@ func Marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// normalized reports whether v is already what Normalize would return for
+// it, with valid UTF-8 throughout. Most objects reach Marshal in that
+// form (targets normalize once to compare and patch them), and going
+// through JSON again is most of what encoding them costs.
+func normalized(v any, top bool) bool {
+	switch v := v.(type) {
+	case nil, bool, int64:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case []any:
+		for _, e := range v {
+			if !normalized(e, false) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		if top {
+			if _, ok := v["status"]; ok {
+				return false
+			}
+		}
+		for k, e := range v {
+			if !utf8.ValidString(k) || (k == "creationTimestamp" && e == nil) || !normalized(e, false) {
+				return false
+			}
+		}
+		return true
+	}
+	// float64 too: JSON would turn an integral one into int64.
+	return false
 }
 
 // File is Marshal with a header (the generated-file comment) in front.

@@ -166,3 +166,59 @@ func TestStrictRejectsUnknownAndMiscasedFields(t *testing.T) {
 		}
 	}
 }
+
+// Marshal skips the JSON round trip for data that is already normalized;
+// the output must be the same as through the round trip, and the checks
+// the round trip carries (UTF-8, status, null timestamps) must still hold.
+func TestMarshalOfNormalizedDataMatchesTheRoundTrip(t *testing.T) {
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "collector", Labels: map[string]string{"tier": "no"}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				Containers: []corev1.Container{{Name: "c", Args: []string{"1.0", "~"}}},
+			}},
+		},
+	}
+	typed, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := Normalize(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !normalized(data, true) {
+		t.Fatalf("Normalize's output is not taken as normalized: %#v", data)
+	}
+	plain, err := Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(plain) != string(typed) {
+		t.Errorf("normalized data encodes differently:\n%s\n---\n%s", plain, typed)
+	}
+
+	for name, tc := range map[string]struct {
+		in   map[string]any
+		want string // "" means an error
+	}{
+		"status dropped":         {map[string]any{"kind": "X", "status": map[string]any{"a": "b"}}, "kind: X\n"},
+		"null timestamp dropped": {map[string]any{"metadata": map[string]any{"creationTimestamp": nil, "name": "web"}}, "metadata:\n  name: web\n"},
+		"int becomes int64":      {map[string]any{"replicas": 3}, "replicas: 3\n"},
+		"bad UTF-8 value":        {map[string]any{"name": "a\xffb"}, ""},
+		"bad UTF-8 key":          {map[string]any{"labels": map[string]any{"\xff": "v"}}, ""},
+		"bad UTF-8 in a list":    {map[string]any{"args": []any{"ok", "\xfe"}}, ""},
+	} {
+		got, err := Marshal(tc.in)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("%s: encoded as\n%s\nwant an error", name, got)
+		case tc.want != "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case tc.want != "" && string(got) != tc.want:
+			t.Errorf("%s: got\n%s\nwant\n%s", name, got, tc.want)
+		}
+	}
+}
