@@ -56,13 +56,14 @@ image:
 # of the hot paths.
 bench:
 	$(GO) run ./bench/run
-	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./writer ./targets/... ./bench
+	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./internal/manifest ./writer ./targets/... ./bench
 
 # Every fuzz target for FUZZTIME each; `go test` alone runs their seed corpora.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	./compiler:FuzzCompile \
 	./internal/manifest:FuzzMarshalRoundTrip \
+	./internal/manifest:FuzzEmitMatchesYAMLv3 \
 	./targets/dockerfile:FuzzQuote \
 	./targets/gcp:FuzzShellQuote \
 	./targets/gcp:FuzzLabel \

@@ -87,6 +87,10 @@ func Marshal(v any) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
+	if emit(&buf, m) {
+		return buf.Bytes(), nil
+	}
+	buf.Reset()
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()

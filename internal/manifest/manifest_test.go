@@ -222,3 +222,31 @@ func TestMarshalOfNormalizedDataMatchesTheRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func deploymentForBench() *appsv1.Deployment {
+	labels := map[string]string{"app.kubernetes.io/name": "collector", "app.kubernetes.io/part-of": "tweets", "environment": "prod"}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "collector", Namespace: "tweets-prod", Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](3),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: "collector",
+					SecurityContext:    &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65532)},
+					Containers: []corev1.Container{{
+						Name: "collector", Image: "europe-docker.pkg.dev/p/r/collector:1.0",
+						Args: []string{"--topic", "tweets", "--no-verify"},
+						Env:  []corev1.EnvVar{{Name: "PROJECT", Value: "p"}, {Name: "TOPIC", Value: "tweets"}},
+						SecurityContext: &corev1.SecurityContext{
+							AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+						},
+					}},
+				},
+			},
+		},
+	}
+}

@@ -1,0 +1,221 @@
+package manifest
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// emit writes normalized data the way Marshal's yaml.v3 encoder does, at a
+// fraction of its cost: a build writes hundreds of thousands of small
+// documents, and the general encoder spends most of its time analysing the
+// same few thousand strings again and again. It covers the shapes pipec
+// writes (maps of scalars, maps and lists; lists of scalars and maps) and
+// reports false for anything else (a multi-line string, a long key, a list
+// directly inside a list, a key with digits, whose order yaml.v3 sorts
+// numerically), which Marshal then leaves to yaml.v3. Tests hold the two
+// to byte-for-byte equality.
+func emit(buf *bytes.Buffer, m map[string]any) bool {
+	return len(m) > 0 && emitMap(buf, m, 0, false)
+}
+
+func emitMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) bool {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if strings.ContainsFunc(k, unicode.IsDigit) {
+			return false
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	for i, k := range keys {
+		if i > 0 || !inline {
+			writeIndent(buf, indent)
+		}
+		key, ok := keyScalar(k)
+		if !ok {
+			return false
+		}
+		buf.WriteString(key)
+		buf.WriteByte(':')
+		switch v := m[k].(type) {
+		case map[string]any:
+			if len(v) == 0 {
+				buf.WriteString(" {}\n")
+				continue
+			}
+			buf.WriteByte('\n')
+			if !emitMap(buf, v, indent+2, false) {
+				return false
+			}
+		case []any:
+			if len(v) == 0 {
+				buf.WriteString(" []\n")
+				continue
+			}
+			// A list in a map sits at the key's indentation
+			// (yaml.v3's CompactSeqIndent).
+			buf.WriteByte('\n')
+			if !emitList(buf, v, indent) {
+				return false
+			}
+		default:
+			if !emitScalar(buf, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func emitList(buf *bytes.Buffer, l []any, indent int) bool {
+	for _, e := range l {
+		writeIndent(buf, indent)
+		buf.WriteByte('-')
+		switch v := e.(type) {
+		case map[string]any:
+			if len(v) == 0 {
+				buf.WriteString(" {}\n")
+				continue
+			}
+			// The item's first key follows the dash; the others line
+			// up under it.
+			buf.WriteByte(' ')
+			if !emitMap(buf, v, indent+2, true) {
+				return false
+			}
+		case []any:
+			if len(v) > 0 {
+				return false
+			}
+			buf.WriteString(" []\n")
+		default:
+			if !emitScalar(buf, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// emitScalar writes " value\n".
+func emitScalar(buf *bytes.Buffer, v any) bool {
+	buf.WriteByte(' ')
+	switch v := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case bool:
+		buf.WriteString(strconv.FormatBool(v))
+	case int64:
+		buf.WriteString(strconv.FormatInt(v, 10))
+	case string:
+		s, ok := valueScalar(v)
+		if !ok {
+			return false
+		}
+		buf.WriteString(s)
+	default:
+		return false
+	}
+	buf.WriteByte('\n')
+	return true
+}
+
+func writeIndent(buf *bytes.Buffer, n int) {
+	for range n {
+		buf.WriteByte(' ')
+	}
+}
+
+// valueScalars and keyScalars remember how yaml.v3 writes a string as a
+// mapping value and as a key. Whether it is left plain or quoted, and how,
+// depends only on the string (line folding is off), so each distinct
+// string is analysed once per process.
+// The caches stop growing at maxCached entries each, so that memory does
+// not grow with the number of pipelines: names and labels repeat, and the
+// strings unique to one object are cheap enough to analyse every time.
+var valueScalars, keyScalars scalarCache
+
+const maxCached = 1 << 16
+
+type scalarCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+func (c *scalarCache) load(s string) (string, bool) {
+	r, ok := c.m.Load(s)
+	if !ok {
+		return "", false
+	}
+	return r.(string), true
+}
+
+func (c *scalarCache) store(s, r string) {
+	if c.n.Load() < maxCached {
+		c.n.Add(1)
+		c.m.Store(s, r)
+	}
+}
+
+// A key longer than this may not be a simple key ("? key" form).
+const maxSimpleKey = 100
+
+func valueScalar(s string) (string, bool) {
+	if r, ok := valueScalars.load(s); ok {
+		return r, r != ""
+	}
+	out, err := yaml.Marshal(map[string]string{"k": s})
+	r := ""
+	if text, ok := strings.CutPrefix(string(out), "k: "); err == nil && ok && strings.Count(text, "\n") == 1 && strings.HasSuffix(text, "\n") {
+		r = strings.TrimSuffix(text, "\n")
+	}
+	valueScalars.store(s, r)
+	return r, r != ""
+}
+
+func keyScalar(s string) (string, bool) {
+	if len(s) > maxSimpleKey {
+		return "", false
+	}
+	if r, ok := keyScalars.load(s); ok {
+		return r, r != ""
+	}
+	out, err := yaml.Marshal(map[string]bool{s: true})
+	r := ""
+	if text, ok := strings.CutSuffix(string(out), ": true\n"); err == nil && ok && !strings.Contains(text, "\n") && !strings.HasPrefix(text, "?") {
+		r = text
+	}
+	keyScalars.store(s, r)
+	return r, r != ""
+}
+
+// compareKeys orders keys without digits as yaml.v3 does: letters by code
+// point, and anything that is not a letter before any letter.
+func compareKeys(a, b string) int {
+	ar, br := []rune(a), []rune(b)
+	for i := 0; i < len(ar) && i < len(br); i++ {
+		x, y := ar[i], br[i]
+		if x == y {
+			continue
+		}
+		xl, yl := unicode.IsLetter(x), unicode.IsLetter(y)
+		if xl != yl {
+			if yl {
+				return -1
+			}
+			return 1
+		}
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	return len(ar) - len(br)
+}

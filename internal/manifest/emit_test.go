@@ -1,0 +1,141 @@
+package manifest
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// viaYAMLv3 is what Marshal wrote before it had emit, and still writes for
+// what emit leaves out.
+func viaYAMLv3(t testing.TB, m map[string]any) string {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	enc.CompactSeqIndent()
+	if err := enc.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	enc.Close()
+	return buf.String()
+}
+
+func assertSameAsYAMLv3(t testing.TB, name string, m map[string]any) (emitted bool) {
+	var buf bytes.Buffer
+	if !emit(&buf, m) {
+		return false
+	}
+	if want := viaYAMLv3(t, m); buf.String() != want {
+		t.Fatalf("%s: emit wrote\n%s\nyaml.v3 writes\n%s", name, buf.String(), want)
+	}
+	return true
+}
+
+// Every YAML document pipec committed for the example pipelines, decoded
+// and written again by emit, comes out as yaml.v3 writes it.
+func TestEmitMatchesYAMLv3OnTheCommittedManifests(t *testing.T) {
+	emitted, total := 0, 0
+	err := filepath.WalkDir("../../deploy", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		docs, err := Decode(data)
+		if err != nil {
+			return nil // not one of pipec's manifests (e.g. a GitHub workflow)
+		}
+		for _, doc := range docs {
+			total++
+			if assertSameAsYAMLv3(t, p, doc) {
+				emitted++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Most documents must take the fast path, or it is not worth having.
+	if total == 0 || emitted*10 < total*9 {
+		t.Fatalf("emit wrote %d of %d documents; it should cover nearly all", emitted, total)
+	}
+	t.Logf("emit wrote %d of %d documents", emitted, total)
+}
+
+func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
+	for name, m := range map[string]map[string]any{
+		"nested":       {"a": map[string]any{"b": map[string]any{"c": "d"}, "e": []any{}}, "f": map[string]any{}},
+		"list of maps": {"items": []any{map[string]any{"name": "x", "args": []any{"--a", "no"}}, map[string]any{}, "s", nil, true, int64(-3)}},
+		"key order":    {"b": 1, "B": 1, "a-b": 1, "a.b": 1, "a": 1, "_x": 1, "é": 1, "Z": 1, "ab": 1, "a/b": 1},
+		"quoting":      {"k": []any{"", "~", "no", "1.0", "0777", "a: b", "- x", "#c", "x #c", "'q'", "\"d\"", "*a", "&a", "!t", "%p", "@x", "`b", "{x}", "[x]", "x,y", "x:", " lead", "trail ", "\t", "é", "\u2028", "---", "...", "?", "? x", "-", "|", ">"}},
+		"quoted keys":  {"": 1, "a: b": 1, "no": 1, "#": 1, "x y": 1, "-": 1},
+	} {
+		for k, v := range m {
+			if n, ok := v.(int); ok {
+				m[k] = int64(n)
+			}
+		}
+		if !assertSameAsYAMLv3(t, name, m) {
+			t.Errorf("%s: emit left it to yaml.v3", name)
+		}
+	}
+	for name, m := range map[string]map[string]any{
+		"multi-line string": {"script": "a\nb"},
+		"digits in a key":   {"a10": "x", "a9": "y"},
+		"list in a list":    {"l": []any{[]any{"x"}}},
+		"float":             {"f": 1.5},
+		"long key":          {strings.Repeat("k", 200): "v"},
+		"empty":             {},
+	} {
+		var buf bytes.Buffer
+		if emit(&buf, m) {
+			t.Errorf("%s: emit wrote it, but should leave it to yaml.v3:\n%s", name, buf.String())
+		}
+	}
+}
+
+func FuzzEmitMatchesYAMLv3(f *testing.F) {
+	for _, s := range []string{"y", "no", "~", "1.0", "a: b", "- x", "---", "#x", "{{ ds }}", "'\"", "\t", "\u2028", "", "null", "!!binary x", "a b", "é"} {
+		f.Add(s, s, s)
+	}
+	f.Fuzz(func(t *testing.T, k1, k2, v string) {
+		m := map[string]any{
+			k1:     v,
+			k2:     map[string]any{k1: []any{v, map[string]any{k2: v, k1: nil}}},
+			"list": []any{v, k1, map[string]any{k1: v}},
+		}
+		if !normalized(m, true) {
+			return // invalid UTF-8: refused before encoding
+		}
+		assertSameAsYAMLv3(t, "fuzz", m)
+	})
+}
+
+// BenchmarkMarshal encodes a normalized Deployment the way targets do; the
+// yaml.v3 sub-benchmark is the general encoder emit stands in for.
+func BenchmarkMarshal(b *testing.B) {
+	d, err := Normalize(deploymentForBench())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("emit", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Marshal(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("yaml.v3", func(b *testing.B) {
+		for b.Loop() {
+			viaYAMLv3(b, d)
+		}
+	})
+}
