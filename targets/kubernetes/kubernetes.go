@@ -24,8 +24,7 @@ func (Target) Name() string { return "kubernetes" }
 
 // Generate returns, under <pipeline>/, the kustomize base (k8s/base/), one
 // overlay per environment (k8s/overlays/<env>/) and what each overlay
-// renders to (rendered/<env>/), one object per file. It renders in memory
-// with kustomize's own library, so the rendered files are exactly what
+// renders to (rendered/<env>/), one object per file: exactly what
 // `kubectl kustomize` prints for the overlay.
 func (Target) Generate(spec *schema.Spec) ([]targets.File, error) {
 	if len(spec.Envs) == 0 {
@@ -39,8 +38,8 @@ func (Target) Generate(spec *schema.Spec) ([]targets.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range spec.Envs {
-		rendered, err := render(spec, p.Env, files)
+	for _, ov := range tree.overlays {
+		rendered, err := render(spec, ov)
 		if err != nil {
 			return nil, err
 		}

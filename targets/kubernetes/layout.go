@@ -30,6 +30,10 @@ type overlay struct {
 	resources []*object
 	// patches turn base objects into this environment's.
 	patches []*object
+	// objects are all of the environment's objects, which the base, own
+	// resources and patches make up: what the overlay renders to, before
+	// its transformers.
+	objects []*object
 }
 
 // layout splits every environment's objects into a base and overlays.
@@ -61,7 +65,7 @@ func layout(spec *schema.Spec) (*tree, error) {
 		base[o.id()] = o
 	}
 	for i, p := range spec.Envs {
-		ov := &overlay{env: p.Env, namespace: p.Namespace, labels: envLabels(p), images: images(p)}
+		ov := &overlay{env: p.Env, namespace: p.Namespace, labels: envLabels(p), images: images(p), objects: perEnv[i]}
 		for _, o := range perEnv[i] {
 			b, shared := base[o.id()]
 			switch {
