@@ -88,36 +88,35 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 	var progress sync.Mutex
 	done := 0
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, workers)
-	for i, dir := range dirs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			results[i] = compileDir(dir, cwd, root, opts.Env, !opts.AllowUnpinned)
-			if r := &results[i]; r.spec != nil && opts.OnSpec != nil {
-				if err := opts.OnSpec(r.spec, r.diags); err != nil {
-					cancel(err)
-					return
+	next := make(chan int)
+	for range min(workers, len(dirs)) {
+		wg.Go(func() {
+			sc := &schemaContext{}
+			for i := range next {
+				if ctx.Err() != nil {
+					continue
 				}
-				r.spec = nil
+				results[i] = compileDir(sc.get(), dirs[i], cwd, root, opts.Env, !opts.AllowUnpinned)
+				if r := &results[i]; r.spec != nil && opts.OnSpec != nil {
+					if err := opts.OnSpec(r.spec, r.diags); err != nil {
+						cancel(err)
+						continue
+					}
+					r.spec = nil
+				}
+				if opts.Progress != nil {
+					progress.Lock()
+					done++
+					opts.Progress(done, len(dirs))
+					progress.Unlock()
+				}
 			}
-			if opts.Progress != nil {
-				progress.Lock()
-				done++
-				opts.Progress(done, len(dirs))
-				progress.Unlock()
-			}
-		}()
+		})
 	}
+	for i := range dirs {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -176,16 +175,38 @@ type unitResult struct {
 	diags   Diagnostics
 }
 
-// compileDir compiles one pipeline directory in its own cue.Context: a
-// context is not safe for concurrent use, and one per pipeline keeps memory
-// flat however many pipelines a repository holds.
-func compileDir(dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
-	r := &reporter{cwd: cwd}
-	cctx := cuecontext.New()
-	def := cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
-	if err := def.Err(); err != nil {
-		panic(fmt.Sprintf("embedded schema does not compile: %v", err))
+// schemaContext is one worker's cue.Context with the schema compiled in
+// it. A context is not safe for concurrent use, so each worker has its
+// own; it compiles a few pipelines before it is replaced, because
+// compiling the schema is a sixth of a small pipeline's cost, while a
+// context never frees what it evaluated, and one per worker for the whole
+// run would grow with the number of pipelines.
+type schemaContext struct {
+	cctx *cue.Context
+	def  cue.Value
+	uses int
+}
+
+// pipelinesPerContext bounds how many pipelines share a context.
+const pipelinesPerContext = 8
+
+func (sc *schemaContext) get() *schemaContext {
+	if sc.cctx == nil || sc.uses == pipelinesPerContext {
+		sc.cctx = cuecontext.New()
+		sc.def = sc.cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
+		if err := sc.def.Err(); err != nil {
+			panic(fmt.Sprintf("embedded schema does not compile: %v", err))
+		}
+		sc.uses = 0
 	}
+	sc.uses++
+	return sc
+}
+
+// compileDir compiles one pipeline directory.
+func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
+	r := &reporter{cwd: cwd}
+	cctx, def := sc.cctx, sc.def
 	var user cue.Value
 	if data := dataSpec(dir); data != "" {
 		v, ok := loadData(cctx, r, data)
