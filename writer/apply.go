@@ -2,7 +2,7 @@ package writer
 
 import (
 	"bytes"
-	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -11,9 +11,18 @@ import (
 )
 
 // apply carries out a build that has no conflicts, in an order that lets
-// the next build repair whatever an interruption leaves: leftovers are
-// cleared, the pending index accepts both old and new content, files are
-// replaced one by one, and the final index comes last.
+// the next build repair whatever an interruption leaves:
+//
+//  1. leftovers of an interrupted build are cleared, and stale files pruned;
+//  2. every new content, the indexes' included, is written to a temporary
+//     file next to its target, and all of it is made durable at once;
+//  3. the pending index, which accepts both old and new content, is renamed
+//     into place, and that is made durable;
+//  4. the files are renamed over their targets, and that is made durable;
+//  5. the final index is renamed into place, and that is made durable.
+//
+// Where the file systems allow it, a build thus syncs each of them at most
+// four times, however many files it writes, rather than every file.
 func (b *build) apply() error {
 	t := b.t
 	emptied := map[string]bool{}
@@ -27,63 +36,81 @@ func (b *build) apply() error {
 		}
 		emptied[path.Dir(p)] = true
 	}
-	for _, ix := range b.indexes {
-		if ix.pending != nil {
-			if err := t.writeIndex(ix.path, ix.pending); err != nil {
-				return err
-			}
-		}
+	// Pruning needs no index to accept anything, and frees the places
+	// of files that make way for directories.
+	prunes := make([]string, len(b.prunes))
+	for i, c := range b.prunes {
+		prunes[i] = c.path
+	}
+	if err := t.removeFiles(prunes); err != nil {
+		return err
 	}
 
-	touched := map[string]bool{}
-	for _, c := range b.prunes {
-		if err := t.remove(c.path); err != nil {
-			return err
-		}
-		emptied[path.Dir(c.path)] = true
-		touched[path.Dir(c.path)] = true
-	}
-	for _, c := range b.writes {
-		var perm *fs.FileMode
-		if c.onDisk {
-			perm = &c.perm
-		}
-		if err := t.writeFile(c.path, c.new, perm); err != nil {
-			return err
-		}
-		touched[path.Dir(c.path)] = true
-	}
-	t.syncDirs(touched)
-
+	var pending, files, finals []*staged
+	var obsolete []string // indexes of pipelines the build leaves empty
 	for _, ix := range b.indexes {
 		present, now := ix.onDisk, ix.old
 		if ix.pending != nil {
+			pending = append(pending, &staged{path: ix.path, data: ix.pending})
 			present, now = true, ix.pending
 		}
 		switch {
 		case ix.final == nil && present:
-			if err := t.remove(ix.path); err != nil {
-				return err
-			}
-			emptied[path.Dir(ix.path)] = true
-			t.syncDirs(map[string]bool{path.Dir(ix.path): true})
+			obsolete = append(obsolete, ix.path)
 		case ix.final != nil && (!present || !bytes.Equal(ix.final, now)):
-			if err := t.writeIndex(ix.path, ix.final); err != nil {
-				return err
-			}
+			finals = append(finals, &staged{path: ix.path, data: ix.final})
 		}
 	}
+	for _, c := range b.writes {
+		f := &staged{path: c.path, data: c.new}
+		if c.onDisk {
+			f.perm = &c.perm
+		}
+		files = append(files, f)
+	}
+
+	if all := slices.Concat(pending, files, finals); len(all) > 0 {
+		err := t.stage(all)
+		if err == nil {
+			err = t.syncData(all)
+		}
+		if err != nil {
+			t.discard(all)
+			return err
+		}
+		// Should a rename fail, the files not yet renamed go too.
+		defer t.discard(all)
+	}
+
+	if err := t.publish(pending); err != nil {
+		return err
+	}
+	t.syncNames(dirsOf(pathsOf(pending)))
+
+	if err := t.publish(files); err != nil {
+		return err
+	}
+	t.syncNames(dirsOf(slices.Concat(prunes, pathsOf(files))))
+
+	if err := t.removeFiles(obsolete); err != nil {
+		return err
+	}
+	if err := t.publish(finals); err != nil {
+		return err
+	}
+	t.syncNames(dirsOf(slices.Concat(obsolete, pathsOf(finals))))
+
+	maps.Copy(emptied, dirsOf(slices.Concat(prunes, obsolete)))
 	return t.removeEmptyDirs(emptied, b.scope)
 }
 
-// writeIndex writes an index and makes it durable before anything that
-// relies on it happens.
-func (t *tree) writeIndex(p string, data []byte) error {
-	if err := t.writeFile(p, data, nil); err != nil {
-		return err
+// dirsOf returns the directories that hold paths.
+func dirsOf(paths []string) map[string]bool {
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		dirs[path.Dir(p)] = true
 	}
-	t.syncDirs(map[string]bool{path.Dir(p): true})
-	return nil
+	return dirs
 }
 
 // result lists what the build changes, whether or not it ran.

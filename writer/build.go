@@ -15,7 +15,7 @@ import (
 // build is everything a run will do, decided before anything is written.
 type build struct {
 	t         *tree
-	scope     []string
+	scope     scopeSet
 	pipelines []string
 	indexes   []*pipelineIndex
 	writes    []change
@@ -46,24 +46,34 @@ type pipelineIndex struct {
 }
 
 // plan compares the files with the output directory. It reads, and never
-// writes.
-func (t *tree) plan(files []targets.File, scope []string, force bool) (*build, error) {
+// writes. Pipelines are compared in parallel, since a build that changes
+// nothing still reads every file it generates.
+func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, error) {
 	b := &build{t: t, scope: scope}
 	byPipeline := map[string][]targets.File{}
 	for _, f := range files {
 		name := pipelineOf(f.Path)
 		byPipeline[name] = append(byPipeline[name], f)
 	}
-	for _, s := range scope {
-		if name := pipelineOf(s); !slices.Contains(b.pipelines, name) {
-			b.pipelines = append(b.pipelines, name)
-		}
+	pipelines := map[string]bool{}
+	for s := range scope {
+		pipelines[pipelineOf(s)] = true
 	}
-	slices.Sort(b.pipelines)
-	for _, name := range b.pipelines {
-		if err := b.planPipeline(name, byPipeline[name], force); err != nil {
-			return nil, err
-		}
+	b.pipelines = slices.Sorted(maps.Keys(pipelines))
+	parts := make([]*build, len(b.pipelines))
+	err := parallel(len(parts), func(i int) error {
+		parts[i] = &build{t: t, scope: scope}
+		return parts[i].planPipeline(b.pipelines[i], byPipeline[b.pipelines[i]], force)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range parts {
+		b.indexes = append(b.indexes, part.indexes...)
+		b.writes = append(b.writes, part.writes...)
+		b.prunes = append(b.prunes, part.prunes...)
+		b.unchanged = append(b.unchanged, part.unchanged...)
+		b.conflicts = append(b.conflicts, part.conflicts...)
 	}
 	// Sorted and without repeats: several files may need the same place.
 	slices.SortFunc(b.conflicts, func(a, b Conflict) int { return strings.Compare(a.String(), b.String()) })
@@ -96,18 +106,20 @@ func (b *build) planPipeline(name string, files []targets.File, force bool) erro
 		final.hashes[f.Path] = []string{sum(f.Data)}
 	}
 	for p, hashes := range old.hashes {
-		if !inScope(b.scope, p) {
+		if !b.scope.contains(p) {
 			final.hashes[p] = hashes
 		}
 	}
 
+	r := &dirReader{t: t}
+	defer r.close()
 	// Stale files first: a desired file may need the place of one.
 	pruned := map[string]bool{}
 	for _, p := range slices.Sorted(maps.Keys(old.hashes)) {
-		if desired[p] || !inScope(b.scope, p) {
+		if desired[p] || !b.scope.contains(p) {
 			continue
 		}
-		c, _, err := t.current(p)
+		c, _, err := r.current(p)
 		if err != nil {
 			return err
 		}
@@ -126,7 +138,7 @@ func (b *build) planPipeline(name string, files []targets.File, force bool) erro
 
 	writes := 0
 	for _, f := range files {
-		c, info, err := t.current(f.Path)
+		c, info, err := r.current(f.Path)
 		if err != nil {
 			return err
 		}
@@ -176,19 +188,23 @@ func (b *build) planPipeline(name string, files []targets.File, force bool) erro
 
 // current looks at what is at p now: info is nil when nothing is, and
 // c.onDisk says whether it is a regular file, whose content c.old holds.
-func (t *tree) current(p string) (c change, info fs.FileInfo, err error) {
+func (r *dirReader) current(p string) (c change, info fs.FileInfo, err error) {
 	c.path = p
-	info, err = t.lstat(p)
+	d, name := r.open(p)
+	if d == nil {
+		return c, nil, nil
+	}
+	info, err = d.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return c, nil, nil
 	case err != nil:
-		return c, nil, t.fail(p, "read", err)
+		return c, nil, r.t.fail(p, "read", err)
 	case !info.Mode().IsRegular():
 		return c, info, nil
 	}
-	if c.old, err = t.readFile(p); err != nil {
-		return c, nil, t.fail(p, "read", err)
+	if c.old, err = d.ReadFile(name); err != nil {
+		return c, nil, r.t.fail(p, "read", err)
 	}
 	c.onDisk, c.perm = true, info.Mode().Perm()
 	return c, info, nil

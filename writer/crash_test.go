@@ -35,9 +35,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// generation is a tree large enough that writing it takes a while (every
-// file is synced), whose files change, appear and disappear between
-// generations.
+// generation is a tree of many files, which change, appear and disappear
+// between generations.
 func generation(n int) writer.Plan {
 	var p writer.Plan
 	p.Scope = []string{"crash/"}
@@ -65,12 +64,7 @@ func TestKilledBuildsLeaveOldOrNewFilesAndAreRepaired(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := filepath.Join(t.TempDir(), "deploy")
-	if _, err := writer.Write(root, generation(0), writer.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	killed := 0
-	for gen := 1; gen <= 25; gen++ {
+	build := func(gen int) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d %s", crashChildEnv, gen, root))
 		var stderr bytes.Buffer
@@ -78,10 +72,25 @@ func TestKilledBuildsLeaveOldOrNewFilesAndAreRepaired(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rng.IntN(120_000)) * time.Microsecond)
+		return cmd, &stderr
+	}
+	// Kills land anywhere in the life of a build, however fast the
+	// machine: a whole build, start to exit, sets the range.
+	start := time.Now()
+	cmd, stderr := build(0)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("first build: %v\n%s", err, stderr)
+	}
+	whole := time.Since(start)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	killed := 0
+	for gen := 1; gen <= 25; gen++ {
+		cmd, stderr := build(gen)
+		time.Sleep(time.Duration(rng.Int64N(int64(whole))))
 		cmd.Process.Signal(syscall.SIGKILL)
 		if err := cmd.Wait(); err != nil && !strings.Contains(err.Error(), "killed") {
-			t.Fatalf("build %d failed on its own: %v\n%s", gen, err, stderr.String())
+			t.Fatalf("build %d failed on its own: %v\n%s", gen, err, stderr)
 		} else if err != nil {
 			killed++
 		}
@@ -96,7 +105,7 @@ func TestKilledBuildsLeaveOldOrNewFilesAndAreRepaired(t *testing.T) {
 	if killed < 10 {
 		t.Fatalf("only %d of 25 builds were killed before finishing; the test did not exercise crashes", killed)
 	}
-	t.Logf("%d builds killed before finishing, all repaired", killed)
+	t.Logf("%d builds killed before finishing, all repaired (a whole build takes %s)", killed, whole)
 }
 
 // assertWholeGenerations checks that every generated file holds the full

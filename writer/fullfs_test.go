@@ -81,3 +81,44 @@ func TestReadOnlyFileSystem(t *testing.T) {
 		t.Errorf("a file changed on a read-only file system")
 	}
 }
+
+// TestBuildThatRunsOutOfSpaceReplacesNothing: a build writes every file
+// before it replaces any, so one that runs out of space leaves the
+// previous build exactly as it was.
+func TestBuildThatRunsOutOfSpaceReplacesNothing(t *testing.T) {
+	root := mountTmpfs(t, "size=256k")
+	if _, err := writer.Write(root, bigPlan(10, 1<<10), writer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before := contents(t, root)
+	if _, err := writer.Write(root, bigPlan(40, 16<<10), writer.Options{}); err == nil {
+		t.Fatal("a build larger than the disk succeeded")
+	}
+	after := contents(t, root)
+	if len(after) != len(before) {
+		t.Errorf("%d files after the failed build, want the %d from before", len(after), len(before))
+	}
+	for p, data := range before {
+		if after[p] != data {
+			t.Errorf("%s changed in a build that failed", p)
+		}
+	}
+}
+
+// contents maps every file under root to its content.
+func contents(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		files[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}

@@ -1,7 +1,6 @@
 package writer
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // tree is the output directory. Every access goes through an os.Root, so
@@ -19,10 +20,18 @@ import (
 type tree struct {
 	dir  string   // as the caller gave it, for messages
 	root *os.Root // nil while the directory does not exist
+
+	// fileSystems holds a directory open on each file system the build
+	// writes to, by device number; mu guards it.
+	mu          sync.Mutex
+	fileSystems map[uint64]*os.File
+	// perFile is set once the build cannot sync a file system as a
+	// whole, and makes it sync each file and directory instead.
+	perFile atomic.Bool
 }
 
 func openTree(dir string) (*tree, error) {
-	t := &tree{dir: dir}
+	t := &tree{dir: dir, fileSystems: map[uint64]*os.File{}}
 	root, err := os.OpenRoot(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -35,6 +44,9 @@ func openTree(dir string) (*tree, error) {
 }
 
 func (t *tree) close() {
+	for _, f := range t.fileSystems {
+		f.Close()
+	}
 	if t.root != nil {
 		t.root.Close()
 	}
@@ -76,11 +88,38 @@ func (t *tree) fail(p, what string, err error) error {
 	return fmt.Errorf("%s: cannot %s: %w", t.display(p), what, err)
 }
 
-func (t *tree) lstat(p string) (fs.FileInfo, error) {
-	if t.root == nil {
-		return nil, fs.ErrNotExist
+// dirReader reads files a directory at a time. Files sorted by path come
+// one directory after the other, and a file in an open directory takes
+// one system call to look up, where a walk from the root takes one per
+// path element: a build that changes nothing still reads every file.
+type dirReader struct {
+	t   *tree
+	dir string   // the directory last opened
+	d   *os.Root // nil when it could not be opened
+}
+
+// open returns the directory that holds p and p's name in it. Where that
+// directory cannot be opened, it returns the root and p itself, so that a
+// walk from the root says what is in the way. Without a root it returns
+// nil.
+func (r *dirReader) open(p string) (*os.Root, string) {
+	if dir := path.Dir(p); dir != r.dir {
+		r.close()
+		r.dir, r.d = dir, nil
+		if r.t.root != nil {
+			r.d, _ = r.t.root.OpenRoot(filepath.FromSlash(dir))
+		}
 	}
-	return t.root.Lstat(filepath.FromSlash(p))
+	if r.d != nil {
+		return r.d, path.Base(p)
+	}
+	return r.t.root, filepath.FromSlash(p)
+}
+
+func (r *dirReader) close() {
+	if r.d != nil {
+		r.d.Close()
+	}
 }
 
 func (t *tree) readFile(p string) ([]byte, error) {
@@ -110,42 +149,6 @@ func (t *tree) fileAncestor(p string) string {
 	return ""
 }
 
-// writeFile replaces p with data atomically: the content goes to a
-// temporary file in the same directory, is synced, and is renamed over p.
-// A replaced file keeps its permissions; perm is nil for a new file.
-func (t *tree) writeFile(p string, data []byte, perm *fs.FileMode) error {
-	if err := t.create(); err != nil {
-		return err
-	}
-	dir := path.Dir(p)
-	if err := t.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-		return t.fail(dir, "create directory", err)
-	}
-	tmp := filepath.FromSlash(path.Join(dir, tmpPrefix+rand.Text()))
-	f, err := t.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return t.fail(p, "create temporary file", err)
-	}
-	_, err = f.Write(data)
-	if err == nil && perm != nil {
-		err = f.Chmod(*perm)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = t.root.Rename(tmp, filepath.FromSlash(p))
-	}
-	if err != nil {
-		t.root.Remove(tmp)
-		return t.fail(p, "write", err)
-	}
-	return nil
-}
-
 func (t *tree) remove(p string) error {
 	if err := t.root.Remove(filepath.FromSlash(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return t.fail(p, "delete", err)
@@ -153,27 +156,15 @@ func (t *tree) remove(p string) error {
 	return nil
 }
 
-// syncDirs makes renames and deletions in dirs durable before the index
-// that describes them is written. It is best effort: file contents are
-// already synced, and some file systems cannot sync a directory.
-func (t *tree) syncDirs(dirs map[string]bool) {
-	for _, d := range slices.Sorted(maps.Keys(dirs)) {
-		if f, err := t.root.Open(filepath.FromSlash(d)); err == nil {
-			f.Sync()
-			f.Close()
-		}
-	}
-}
-
 // leftovers finds the temporary files of an interrupted build: anywhere
 // inside the scope, and next to each pipeline's index.
-func (t *tree) leftovers(scope, pipelines []string) ([]string, error) {
+func (t *tree) leftovers(scope scopeSet, pipelines []string) ([]string, error) {
 	if t.root == nil {
 		return nil, nil
 	}
 	fsys := t.root.FS()
 	found := map[string]bool{}
-	for _, dir := range scope {
+	for _, dir := range scope.sorted() {
 		if info, err := fs.Stat(fsys, dir); err != nil || !info.IsDir() {
 			continue
 		}
@@ -207,7 +198,7 @@ func (t *tree) leftovers(scope, pipelines []string) ([]string, error) {
 
 // removeEmptyDirs removes each of dirs that is empty, and then its parents
 // while they are empty, staying inside the scope.
-func (t *tree) removeEmptyDirs(dirs map[string]bool, scope []string) error {
+func (t *tree) removeEmptyDirs(dirs map[string]bool, scope scopeSet) error {
 	// Deepest first, so that a parent is looked at after its children.
 	order := slices.SortedFunc(maps.Keys(dirs), func(a, b string) int {
 		if n, m := strings.Count(a, "/"), strings.Count(b, "/"); n != m {
@@ -216,7 +207,7 @@ func (t *tree) removeEmptyDirs(dirs map[string]bool, scope []string) error {
 		return strings.Compare(a, b)
 	})
 	for _, d := range order {
-		for ; d != "." && inScope(scope, d); d = path.Dir(d) {
+		for ; d != "." && scope.contains(d); d = path.Dir(d) {
 			entries, err := fs.ReadDir(t.root.FS(), d)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue

@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -9,15 +10,15 @@ import (
 )
 
 // validate checks the plan's invariants and returns its files sorted by path
-// and its scope without trailing slashes.
-func validate(plan Plan) ([]targets.File, []string, error) {
-	scope := make([]string, len(plan.Scope))
-	for i, s := range plan.Scope {
-		s = strings.TrimSuffix(s, "/")
-		if !cleanRelative(s) {
-			return nil, nil, internalError("scope %q is not a clean relative path inside a pipeline", plan.Scope[i])
+// and its scope.
+func validate(plan Plan) ([]targets.File, scopeSet, error) {
+	scope := scopeSet{}
+	for _, s := range plan.Scope {
+		dir := strings.TrimSuffix(s, "/")
+		if !cleanRelative(dir) {
+			return nil, nil, internalError("scope %q is not a clean relative path inside a pipeline", s)
 		}
-		scope[i] = s
+		scope[dir] = true
 	}
 
 	files := slices.Clone(plan.Files)
@@ -33,7 +34,7 @@ func validate(plan Plan) ([]targets.File, []string, error) {
 			return nil, nil, internalError("file %q is not a clean relative path inside a pipeline directory", p)
 		case reserved(path.Base(p)):
 			return nil, nil, internalError("file %q has a name the writer keeps for itself", p)
-		case !inScope(scope, p):
+		case !scope.contains(p):
 			return nil, nil, internalError("file %q is outside the scope of this build %q", p, plan.Scope)
 		}
 		key := strings.ToLower(p)
@@ -70,14 +71,30 @@ func reserved(name string) bool {
 	return name == indexName || strings.HasPrefix(name, tmpPrefix)
 }
 
-// inScope reports whether p lies inside one of the scope's prefixes.
-func inScope(scope []string, p string) bool {
-	for _, s := range scope {
-		if p == s || strings.HasPrefix(p, s+"/") {
+// scopeSet is the set of directories a build owns, without trailing slashes.
+// A set rather than a list: a build of every pipeline has one entry per
+// pipeline, and every file of the build is looked up in it.
+type scopeSet map[string]bool
+
+// contains reports whether p is one of the scope's directories or lies
+// inside one: it looks up p and each of its parents.
+func (s scopeSet) contains(p string) bool {
+	for {
+		if s[p] {
 			return true
 		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
 	}
-	return false
+}
+
+// sorted returns the scope's directories in order, so that walking them
+// reports the same error first on every run.
+func (s scopeSet) sorted() []string {
+	return slices.Sorted(maps.Keys(s))
 }
 
 // pipelineOf returns the pipeline a path belongs to: its first element.

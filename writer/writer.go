@@ -15,6 +15,9 @@
 // temporary file over it, and before it replaces any file a build records
 // the new hashes next to the old ones, so the next build accepts either
 // content. The final index, with one hash per file, is written last.
+// Temporary files are all written first and synced together, with one
+// syncfs per file system where the system has it: durability costs a
+// build a few syncs, not one per file.
 package writer
 
 import (

@@ -30,8 +30,9 @@ func benchPlan() writer.Plan {
 }
 
 // BenchmarkWrite measures the writer writing a build into an empty output
-// directory (every file synced and renamed into place) and rewriting the
-// same build over it (every file read and compared, nothing written).
+// directory (every file staged, synced with the others and renamed into
+// place) and rewriting the same build over it (every file read and
+// compared, nothing written).
 func BenchmarkWrite(b *testing.B) {
 	b.Setenv("XDG_CACHE_HOME", b.TempDir()) // the build lock lives there
 	plan := benchPlan()
