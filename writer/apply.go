@@ -23,7 +23,10 @@ import (
 //
 // Where the file systems allow it, a build thus syncs each of them at most
 // four times, however many files it writes, rather than every file.
-func (b *build) apply() error {
+//
+// own lists the temporary files this build staged already, which are not
+// leftovers.
+func (b *build) apply(own map[string]bool) error {
 	t := b.t
 	emptied := map[string]bool{}
 	tmps, err := t.leftovers(b.scope, b.pipelines)
@@ -31,6 +34,9 @@ func (b *build) apply() error {
 		return err
 	}
 	for _, p := range tmps {
+		if own[p] {
+			continue
+		}
 		if err := t.remove(p); err != nil {
 			return err
 		}
@@ -61,7 +67,12 @@ func (b *build) apply() error {
 			finals = append(finals, &staged{path: ix.path, data: ix.final})
 		}
 	}
+	var early []*staged
 	for _, c := range b.writes {
+		if c.staged != nil {
+			early = append(early, c.staged)
+			continue
+		}
 		f := &staged{path: c.path, data: c.new}
 		if c.onDisk {
 			f.perm = &c.perm
@@ -69,8 +80,10 @@ func (b *build) apply() error {
 		files = append(files, f)
 	}
 
-	if all := slices.Concat(pending, files, finals); len(all) > 0 {
+	if all := slices.Concat(pending, files, finals); len(all)+len(early) > 0 {
 		err := t.stage(all)
+		all = append(all, early...)
+		files = append(files, early...)
 		if err == nil {
 			err = t.syncData(all)
 		}
@@ -139,14 +152,15 @@ func (b *build) result() Result {
 	return r
 }
 
-// diff is a unified diff from the output directory to the build, one file
-// after the other in path order. New and pruned files are compared with
-// /dev/null.
-func (b *build) diff() []byte {
-	type fileDiff struct {
-		path string
-		text []byte
-	}
+// fileDiff is the difference of one file.
+type fileDiff struct {
+	path string
+	text []byte
+}
+
+// fileDiffs returns the difference between the output directory and the
+// build, file by file. New and pruned files are compared with /dev/null.
+func (b *build) fileDiffs() []fileDiff {
 	var diffs []fileDiff
 	add := func(p string, oldOK bool, old []byte, newOK bool, new []byte) {
 		diffs = append(diffs, fileDiff{p, unified(p, oldOK, old, newOK, new)})
@@ -162,6 +176,12 @@ func (b *build) diff() []byte {
 			add(ix.path, ix.onDisk, ix.old, ix.final != nil, ix.final)
 		}
 	}
+	return diffs
+}
+
+// joinDiffs is a unified diff of the files, one after the other in path
+// order.
+func joinDiffs(diffs []fileDiff) []byte {
 	slices.SortFunc(diffs, func(a, b fileDiff) int { return strings.Compare(a.path, b.path) })
 	var out []byte
 	for _, d := range diffs {

@@ -30,7 +30,9 @@ type change struct {
 	onDisk bool // whether a regular file is there now
 	old    []byte
 	perm   fs.FileMode // of the file there now, kept when it is replaced
-	new    []byte      // nil when the file is pruned
+	new    []byte      // nil when the file is pruned, or once staged
+	// staged is the temporary file holding new, once a Session staged it.
+	staged *staged
 }
 
 // pipelineIndex is the index of one pipeline in this run.

@@ -104,41 +104,18 @@ func (e *ConflictError) Error() string {
 // already right are not touched. If any file would be refused, Write
 // returns a *ConflictError and writes nothing.
 func Write(root string, plan Plan, opts Options) (Result, error) {
-	files, scope, err := validate(plan)
+	if _, _, err := validate(plan); err != nil {
+		return Result{}, err
+	}
+	s, err := Begin(root, opts)
 	if err != nil {
 		return Result{}, err
 	}
-	wait := opts.LockWait
-	if wait == 0 {
-		wait = DefaultLockWait
-	}
-	lock, err := acquire(root, wait)
-	if err != nil {
+	if err := s.Add(plan); err != nil {
+		s.Abort()
 		return Result{}, err
 	}
-	defer lock.release()
-	t, err := openTree(root)
-	if err != nil {
-		return Result{}, err
-	}
-	defer t.close()
-	b, err := t.plan(files, scope, opts.Force)
-	if err != nil {
-		return Result{}, err
-	}
-	if opts.Check {
-		res := b.result()
-		res.Conflicts = b.conflicts
-		res.Diff = b.diff()
-		return res, nil
-	}
-	if len(b.conflicts) > 0 {
-		return Result{}, &ConflictError{Conflicts: b.conflicts}
-	}
-	if err := b.apply(); err != nil {
-		return Result{}, err
-	}
-	return b.result(), nil
+	return s.Commit()
 }
 
 // internalError reports a plan the CLI should never have built.

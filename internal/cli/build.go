@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipec/pipec/compiler"
 	"github.com/pipec/pipec/internal/buildcache"
+	"github.com/pipec/pipec/targets"
 	"github.com/pipec/pipec/writer"
 )
 
@@ -89,25 +90,32 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 			cache = nil // no cache directory: build without one
 		}
 	}
-	pipelines, diags, err := generate(cmd.Context(), args, opts, cache)
+	// The output directory as the user wrote it, so messages name paths
+	// the way they typed them.
+	session, err := writer.Begin(filepath.Clean(f.output), writer.Options{Force: f.force, Check: f.check})
 	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return failed
+	}
+	// Each pipeline's files go to the writer as soon as they exist; it
+	// stages them, and replaces nothing until every pipeline has compiled.
+	toWriter := func(name string, files []targets.File) error {
+		plan := writer.Plan{Files: files, Scope: []string{name + "/"}}
+		if f.env != "" {
+			plan = onlyEnv(plan, f.env)
+		}
+		return session.Add(plan)
+	}
+	pipelines, diags, err := generate(cmd.Context(), args, opts, cache, toWriter)
+	if err != nil {
+		session.Abort()
 		return err
 	}
 	if f.diag.report(cmd.OutOrStdout(), stderr, diags) {
+		session.Abort()
 		return failed
 	}
-
-	var plan writer.Plan
-	for _, p := range pipelines {
-		plan.Files = append(plan.Files, p.Files...)
-		plan.Scope = append(plan.Scope, p.Name+"/")
-	}
-	if f.env != "" {
-		plan = onlyEnv(plan, f.env)
-	}
-	// The output directory as the user wrote it, so messages name paths
-	// the way they typed them.
-	result, err := writer.Write(filepath.Clean(f.output), plan, writer.Options{Force: f.force, Check: f.check})
+	result, err := session.Commit()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return failed

@@ -13,6 +13,7 @@ import (
 	"github.com/pipec/pipec/compiler"
 	"github.com/pipec/pipec/internal/buildcache"
 	"github.com/pipec/pipec/schema"
+	"github.com/pipec/pipec/targets"
 	"github.com/pipec/pipec/targets/all"
 )
 
@@ -22,12 +23,20 @@ type generated struct {
 	key string // cache key when compiled now; empty for a cache hit
 }
 
+// sink receives a pipeline's files as soon as they exist, from several
+// goroutines at once.
+type sink func(name string, files []targets.File) error
+
 // generate compiles the pipelines at args and runs every target on them.
 // With a cache, a pipeline whose inputs are unchanged since a previous
-// build is not compiled at all: its files come from the cache.
-func generate(ctx context.Context, args []string, opts compiler.Options, cache *buildcache.Cache) ([]generated, compiler.Diagnostics, error) {
+// build is not compiled at all: its files come from the cache. With a
+// sink, each pipeline's files go to it and are not kept, so memory holds
+// only the pipelines in flight; a pipeline named like one already sunk is
+// held back, since the build fails on the name clash anyway.
+func generate(ctx context.Context, args []string, opts compiler.Options, cache *buildcache.Cache, to sink) ([]generated, compiler.Diagnostics, error) {
+	to = onePerName(to)
 	if cache == nil {
-		return compileAndGenerate(ctx, args, opts, nil, nil)
+		return checkNames(ctx, args, opts)(compileAndGenerate(ctx, args, opts, nil, nil, to))
 	}
 	dirs, diags, err := compiler.Dirs(args)
 	if err != nil || diags.HasErrors() {
@@ -56,6 +65,12 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	missKeys := map[string]string{}
 	for i, dir := range dirs {
 		if hits[i] != nil {
+			if to != nil {
+				if err := to(hits[i].Name, hits[i].Files); err != nil {
+					return nil, nil, err
+				}
+				hits[i].Files = nil
+			}
 			out = append(out, generated{Entry: hits[i]})
 			diags = append(diags, hits[i].Warnings...)
 			continue
@@ -66,26 +81,63 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 		}
 	}
 	if len(misses) > 0 {
-		fresh, d, err := compileAndGenerate(ctx, misses, opts, missKeys, cache)
+		fresh, d, err := compileAndGenerate(ctx, misses, opts, missKeys, cache, to)
 		diags = append(diags, d...)
 		if err != nil || d.HasErrors() {
 			return nil, diags, err
 		}
 		out = append(out, fresh...)
 	}
-	if duplicateNames(out) {
-		// Only the compiler can say where the clash is written.
-		return compileAndGenerate(ctx, args, opts, nil, nil)
-	}
 	slices.SortFunc(out, func(a, b generated) int { return strings.Compare(a.Name, b.Name) })
-	return out, diags.Sorted(), nil
+	return checkNames(ctx, args, opts)(out, diags.Sorted(), nil)
+}
+
+// checkNames passes a generation's result through, unless two pipelines
+// in it share a name: then it returns the compiler's findings on all of
+// them, since only the compiler can say where the clash is written (one
+// of the pipelines may have come from the cache).
+func checkNames(ctx context.Context, args []string, opts compiler.Options) func([]generated, compiler.Diagnostics, error) ([]generated, compiler.Diagnostics, error) {
+	return func(out []generated, diags compiler.Diagnostics, err error) ([]generated, compiler.Diagnostics, error) {
+		if err != nil || diags.HasErrors() || !duplicateNames(out) {
+			return out, diags, err
+		}
+		opts.OnSpec = func(*schema.Spec, compiler.Diagnostics) error { return nil }
+		res, err := compiler.Compile(ctx, args, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !res.Diagnostics.HasErrors() {
+			return nil, nil, fmt.Errorf("internal error: two pipelines share a name, and the compiler does not say where")
+		}
+		return nil, res.Diagnostics, nil
+	}
+}
+
+// onePerName passes on the first pipeline of each name (in any case) and
+// holds back the others.
+func onePerName(to sink) sink {
+	if to == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(name string, files []targets.File) error {
+		mu.Lock()
+		dup := seen[strings.ToLower(name)]
+		seen[strings.ToLower(name)] = true
+		mu.Unlock()
+		if dup {
+			return nil
+		}
+		return to(name, files)
+	}
 }
 
 // compileAndGenerate compiles the pipelines and runs the targets on each
 // as soon as it has compiled, in the compiler's workers. keys, when given,
 // maps a spec directory to the cache key its result is stored under in
-// cache.
-func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, keys map[string]string, cache *buildcache.Cache) ([]generated, compiler.Diagnostics, error) {
+// cache; to, when given, takes the files.
+func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, keys map[string]string, cache *buildcache.Cache, to sink) ([]generated, compiler.Diagnostics, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
@@ -107,6 +159,12 @@ func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Optio
 			// The result is right for these inputs whatever happens to the
 			// other pipelines; a failed store only costs the next build time.
 			cache.Put(key, e)
+		}
+		if to != nil {
+			if err := to(e.Name, e.Files); err != nil {
+				return err
+			}
+			e.Files = nil
 		}
 		mu.Lock()
 		out = append(out, generated{Entry: e, key: key})
