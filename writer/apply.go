@@ -55,35 +55,36 @@ func (b *build) apply(own map[string]bool) error {
 	var pending, files, finals []*staged
 	var obsolete []string // indexes of pipelines the build leaves empty
 	for _, ix := range b.indexes {
-		present, now := ix.onDisk, ix.old
-		if ix.pending != nil {
-			pending = append(pending, &staged{path: ix.path, data: ix.pending})
-			present, now = true, ix.pending
+		if ix.pendingFile != nil {
+			pending = append(pending, ix.pendingFile)
 		}
-		switch {
-		case ix.final == nil && present:
+		if ix.finalFile != nil {
+			finals = append(finals, ix.finalFile)
+		}
+		if ix.outcome == indexRemoved {
 			obsolete = append(obsolete, ix.path)
-		case ix.final != nil && (!present || !bytes.Equal(ix.final, now)):
-			finals = append(finals, &staged{path: ix.path, data: ix.final})
 		}
 	}
-	var early []*staged
 	for _, c := range b.writes {
-		if c.staged != nil {
-			early = append(early, c.staged)
-			continue
-		}
-		f := &staged{path: c.path, data: c.new}
-		if c.onDisk {
-			f.perm = &c.perm
+		f := c.staged
+		if f == nil {
+			f = &staged{path: c.path, data: c.new}
+			if c.onDisk {
+				f.perm = &c.perm
+			}
 		}
 		files = append(files, f)
 	}
 
-	if all := slices.Concat(pending, files, finals); len(all)+len(early) > 0 {
-		err := t.stage(all)
-		all = append(all, early...)
-		files = append(files, early...)
+	if all := slices.Concat(pending, files, finals); len(all) > 0 {
+		// A Session staged most files as they came.
+		var notYet []*staged
+		for _, f := range all {
+			if f.tmp == "" {
+				notYet = append(notYet, f)
+			}
+		}
+		err := t.stage(notYet)
 		if err == nil {
 			err = t.syncData(all)
 		}
@@ -136,13 +137,12 @@ func (b *build) result() Result {
 		r.Pruned = append(r.Pruned, c.path)
 	}
 	for _, ix := range b.indexes {
-		switch {
-		case ix.final == nil && ix.onDisk:
+		switch ix.outcome {
+		case indexRemoved:
 			r.Pruned = append(r.Pruned, ix.path)
-		case ix.final == nil:
-		case ix.onDisk && bytes.Equal(ix.final, ix.old):
+		case indexUnchanged:
 			r.Unchanged = append(r.Unchanged, ix.path)
-		default:
+		case indexWritten:
 			r.Written = append(r.Written, ix.path)
 		}
 	}

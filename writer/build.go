@@ -45,6 +45,47 @@ type pipelineIndex struct {
 	pending []byte
 	// final lists what the build leaves; nil when nothing is left.
 	final []byte
+
+	// What the build does with the index, decided by settle while the
+	// contents above are at hand, so that a Session can stage them and
+	// let them go: the files to write, pending first, and the outcome.
+	pendingFile, finalFile *staged
+	outcome                indexOutcome
+}
+
+// indexOutcome is what a build does to a pipeline's index, as Result
+// reports it.
+type indexOutcome int
+
+const (
+	indexAbsent    indexOutcome = iota // there is none, and the build writes none
+	indexUnchanged                     // the build leaves it as it is
+	indexWritten                       // the build writes it
+	indexRemoved                       // the build leaves the pipeline empty
+)
+
+// settle decides what the build writes of the index and what it reports.
+func (ix *pipelineIndex) settle() {
+	present, now := ix.onDisk, ix.old
+	if ix.pending != nil {
+		ix.pendingFile = &staged{path: ix.path, data: ix.pending}
+		present, now = true, ix.pending
+	}
+	if ix.final != nil && (!present || !bytes.Equal(ix.final, now)) {
+		ix.finalFile = &staged{path: ix.path, data: ix.final}
+	}
+	// A pending index comes only with files to write, hence with a final
+	// one: an index goes exactly when it is on disk and nothing is left.
+	switch {
+	case ix.final == nil && ix.onDisk:
+		ix.outcome = indexRemoved
+	case ix.final == nil:
+		ix.outcome = indexAbsent
+	case ix.onDisk && bytes.Equal(ix.final, ix.old):
+		ix.outcome = indexUnchanged
+	default:
+		ix.outcome = indexWritten
+	}
 }
 
 // plan compares the files with the output directory. It reads, and never
@@ -184,6 +225,7 @@ func (b *build) planPipeline(name string, files []targets.File, force bool) erro
 			ix.pending = data
 		}
 	}
+	ix.settle()
 	b.indexes = append(b.indexes, ix)
 	return nil
 }

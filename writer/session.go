@@ -121,24 +121,33 @@ func (s *Session) stageEarly(part *build) {
 	var files []*staged
 	for i := range part.writes {
 		c := &part.writes[i]
-		f := &staged{path: c.path, data: c.new}
+		c.staged = &staged{path: c.path, data: c.new}
 		if c.onDisk {
-			f.perm = &c.perm
+			c.staged.perm = &c.perm
 		}
-		files = append(files, f)
+		files = append(files, c.staged)
+	}
+	for _, ix := range part.indexes {
+		for _, f := range []*staged{ix.pendingFile, ix.finalFile} {
+			if f != nil {
+				files = append(files, f)
+			}
+		}
 	}
 	if len(files) == 0 {
 		return
 	}
 	if err := s.t.stage(files); err != nil {
 		s.t.discard(files)
+		for i := range part.writes {
+			part.writes[i].staged = nil
+		}
 		return
 	}
-	for i := range part.writes {
-		c := &part.writes[i]
-		c.staged, c.new, c.old = files[i], nil, nil
-		files[i].data = nil
+	for _, f := range files {
+		f.data = nil
 	}
+	part.dropContent()
 	s.mu.Lock()
 	s.staged = append(s.staged, files...)
 	s.mu.Unlock()
@@ -211,13 +220,17 @@ func (b *build) merge(part *build) {
 	b.conflicts = append(b.conflicts, part.conflicts...)
 }
 
-// dropContent forgets the content of b's files once a check has taken
-// their difference.
+// dropContent forgets the content of b's files once it is staged, or once
+// a check has taken their difference; what the build does with each file
+// is decided by then.
 func (b *build) dropContent() {
 	for i := range b.writes {
 		b.writes[i].old, b.writes[i].new = nil, nil
 	}
 	for i := range b.prunes {
 		b.prunes[i].old = nil
+	}
+	for _, ix := range b.indexes {
+		ix.old, ix.pending, ix.final = nil, nil, nil
 	}
 }

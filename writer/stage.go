@@ -92,6 +92,7 @@ func (t *tree) discard(files []*staged) {
 	for _, f := range files {
 		if f.tmp != "" {
 			t.root.Remove(filepath.FromSlash(path.Join(path.Dir(f.path), f.tmp)))
+			f.tmp = ""
 		}
 	}
 }

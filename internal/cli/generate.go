@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,6 +51,7 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	// hashing, independent per pipeline.
 	keys := make([]string, len(dirs))
 	hits := make([]*buildcache.Entry, len(dirs))
+	sinkErrs := make([]error, len(dirs))
 	forEach(len(dirs), func(i int) {
 		// The working directory is part of the key because cached
 		// warnings name files relative to it.
@@ -58,19 +60,21 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 			return // no key: compile it, do not store it
 		}
 		keys[i] = key
-		hits[i], _ = cache.Get(key)
+		e, ok := cache.Get(key)
+		if ok && to != nil {
+			sinkErrs[i] = to(e.Name, e.Files)
+			e.Files = nil
+		}
+		hits[i] = e
 	})
+	if err := errors.Join(sinkErrs...); err != nil {
+		return nil, nil, err
+	}
 	var out []generated
 	var misses []string
 	missKeys := map[string]string{}
 	for i, dir := range dirs {
 		if hits[i] != nil {
-			if to != nil {
-				if err := to(hits[i].Name, hits[i].Files); err != nil {
-					return nil, nil, err
-				}
-				hits[i].Files = nil
-			}
 			out = append(out, generated{Entry: hits[i]})
 			diags = append(diags, hits[i].Warnings...)
 			continue
