@@ -64,6 +64,7 @@ FUZZ_TARGETS := \
 	./compiler:FuzzCompile \
 	./internal/manifest:FuzzMarshalRoundTrip \
 	./internal/manifest:FuzzEmitMatchesYAMLv3 \
+	./internal/manifest:FuzzPlainWord \
 	./targets/dockerfile:FuzzQuote \
 	./targets/gcp:FuzzShellQuote \
 	./targets/gcp:FuzzLabel \

@@ -167,7 +167,41 @@ func (c *scalarCache) store(s, r string) {
 // A key longer than this may not be a simple key ("? key" form).
 const maxSimpleKey = 100
 
+// plainWord reports whether yaml.v3 certainly writes s as it is, in any
+// position: an ASCII letter first (so no number, timestamp or indicator),
+// then only letters, digits and "_./-", and not one of the words YAML 1.1
+// reads as a bool or null. Most names and labels are such words, and
+// telling so is far cheaper than asking yaml.v3.
+func plainWord(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	letters := true
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isLetter(c):
+		case c >= '0' && c <= '9', c == '_', c == '.', c == '/', c == '-':
+			letters = false
+		default:
+			return false
+		}
+	}
+	if letters && len(s) <= 5 {
+		switch strings.ToLower(s) {
+		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 func valueScalar(s string) (string, bool) {
+	if plainWord(s) {
+		return s, true
+	}
 	if r, ok := valueScalars.load(s); ok {
 		return r, r != ""
 	}
@@ -183,6 +217,9 @@ func valueScalar(s string) (string, bool) {
 func keyScalar(s string) (string, bool) {
 	if len(s) > maxSimpleKey {
 		return "", false
+	}
+	if plainWord(s) {
+		return s, true
 	}
 	if r, ok := keyScalars.load(s); ok {
 		return r, r != ""

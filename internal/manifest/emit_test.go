@@ -139,3 +139,35 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	})
 }
+
+// plainWord is a shortcut past yaml.v3: every word it lets through must be
+// one yaml.v3 writes unquoted, as a value and as a key.
+func TestPlainWordsAreWrittenPlainByYAMLv3(t *testing.T) {
+	words := append([]string{"collector", "app.kubernetes.io/name", "p0001-ingest", "v1", "a_b", "Z9", "yes9", "nO",
+		"Y", "On", "NULL", "False", "x-", "a.", "e1", "inf", "nan", "Infinity", "tRuE"}, ambiguous...)
+	for _, w := range words {
+		if !plainWord(w) {
+			continue
+		}
+		if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
+			t.Errorf("plainWord(%q) = true, but yaml.v3 writes it as %q", w, got)
+		}
+		if got := viaYAMLv3(t, map[string]any{w: true}); got != w+": true\n" {
+			t.Errorf("plainWord(%q) = true, but yaml.v3 writes the key as %q", w, got)
+		}
+	}
+}
+
+func FuzzPlainWord(f *testing.F) {
+	for _, s := range []string{"on", "Off", "a-b", "x.y/z", "n", "1a", "a1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if !plainWord(w) {
+			return
+		}
+		if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
+			t.Errorf("plainWord(%q) = true, but yaml.v3 writes it as %q", w, got)
+		}
+	})
+}

@@ -75,7 +75,9 @@ func dropNullTimestamps(v any) {
 // built on either YAML version read back the same string.
 func Marshal(v any) ([]byte, error) {
 	m, ok := v.(map[string]any)
-	if !ok || !normalized(m, true) {
+	if ok && normalized(m, true) {
+		// as it is
+	} else if m, ok = plainMap(v); !ok {
 		if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
 			// JSON, on the way to YAML, would quietly turn the bytes into
 			// U+FFFD: refuse instead of writing something else than was asked.
@@ -135,6 +137,86 @@ func normalized(v any, top bool) bool {
 	}
 	// float64 too: JSON would turn an integral one into int64.
 	return false
+}
+
+// plainMap is Normalize for data built of maps, slices, strings, bools and
+// integers, without the JSON round trip, which most of the cost of
+// encoding such data. It reports false for anything else (a struct, a
+// float, invalid UTF-8), which takes the round trip.
+func plainMap(v any) (map[string]any, bool) {
+	p, ok := plain(v)
+	m, isMap := p.(map[string]any)
+	if !ok || !isMap || m == nil {
+		return nil, false
+	}
+	delete(m, "status")
+	dropNullTimestamps(m)
+	return m, true
+}
+
+// plain converts v as a JSON round trip would: integers become int64, nil
+// slices and maps null.
+func plain(v any) (any, bool) {
+	switch v := v.(type) {
+	case nil, bool, int64:
+		return v, true
+	case int:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	case string:
+		return v, utf8.ValidString(v)
+	case []string:
+		if v == nil {
+			return nil, true
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			if !utf8.ValidString(e) {
+				return nil, false
+			}
+			out[i] = e
+		}
+		return out, true
+	case []any:
+		if v == nil {
+			return nil, true
+		}
+		out := make([]any, len(v))
+		for i, e := range v {
+			var ok bool
+			if out[i], ok = plain(e); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case map[string]string:
+		if v == nil {
+			return nil, true
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			if !utf8.ValidString(k) || !utf8.ValidString(e) {
+				return nil, false
+			}
+			out[k] = e
+		}
+		return out, true
+	case map[string]any:
+		if v == nil {
+			return nil, true
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			p, ok := plain(e)
+			if !ok || !utf8.ValidString(k) {
+				return nil, false
+			}
+			out[k] = p
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // File is Marshal with a header (the generated-file comment) in front.

@@ -250,3 +250,55 @@ func deploymentForBench() *appsv1.Deployment {
 		},
 	}
 }
+
+// Data built of Go maps, slices and integers is encoded without JSON, and
+// must come out as through JSON.
+func TestMarshalOfPlainGoDataMatchesTheRoundTrip(t *testing.T) {
+	in := map[string]any{
+		"apiVersion": "v1",
+		"metadata":   map[string]any{"labels": map[string]string{"a": "no", "b": "1.0"}, "creationTimestamp": nil, "annotations": map[string]string(nil)},
+		"spec": map[string]any{
+			"count": 3, "big": int64(1) << 40, "small": int32(-2), "on": true, "none": nil,
+			"list": []string{"x", "~"}, "empty": []string{}, "nilList": []string(nil),
+			"items": []any{map[string]any{"k": 1}, "s", []any{}},
+		},
+		"status": map[string]any{"ready": true},
+	}
+	fast, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plainMap(in); !ok {
+		t.Fatal("plain Go data was not taken as plain")
+	}
+	viaJSON, err := toJSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(viaJSON, "status")
+	dropNullTimestamps(viaJSON)
+	slow, err := Marshal(viaJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(fast) != string(slow) {
+		t.Errorf("without JSON:\n%s\nthrough JSON:\n%s", fast, slow)
+	}
+	if _, ok := in["status"]; !ok {
+		t.Error("Marshal changed the caller's map")
+	}
+	for name, bad := range map[string]any{
+		"float":     map[string]any{"f": 1.5},
+		"struct":    map[string]any{"s": struct{ A int }{1}},
+		"bad UTF-8": map[string]any{"l": []string{"\xff"}},
+		"bad key":   map[string]any{"m": map[string]string{"\xfe": "v"}},
+		"not a map": []string{"a"},
+	} {
+		if _, ok := plainMap(bad); ok {
+			t.Errorf("%s: taken as plain", name)
+		}
+	}
+	if _, err := Marshal(map[string]any{"l": []string{"\xff"}}); err == nil {
+		t.Error("invalid UTF-8 in a []string was encoded")
+	}
+}
