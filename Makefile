@@ -55,6 +55,7 @@ image:
 # regenerates bench/RESULTS.md and bench/results.png. Then the Go benchmarks
 # of the hot paths.
 bench:
+	bash scripts/setup.sh --bench
 	$(GO) run ./bench/run
 	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./internal/manifest ./writer ./targets/... ./bench
 

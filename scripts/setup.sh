@@ -2,11 +2,15 @@
 # Installs what pipec's tests run for real, when it is missing: Debian's
 # docker-registry (a real registry for `pipec lock`). kubectl, python3,
 # gcloud and Java come with the machine image; tests that need a missing
-# tool skip with a message saying what to install.
+# tool skip with a message saying what to install. With --bench it also
+# installs gnuplot, which `make bench` draws its plot with.
 set -euo pipefail
 
 need=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+if [ "${1:-}" = --bench ]; then
+  command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -146,10 +146,14 @@ func runAll(cfg *config) error {
 	if err := os.WriteFile(filepath.Join(cfg.out, "RESULTS.md"), []byte(text), 0o644); err != nil {
 		return err
 	}
+	png := filepath.Join(cfg.out, "results.png")
 	if t.gnuplot != "" {
-		if err := r.plot(filepath.Join(cfg.out, "results.png")); err != nil {
+		if err := r.plot(png); err != nil {
 			return err
 		}
+	} else if err := os.Remove(png); err == nil {
+		// A plot of an earlier run next to these figures would mislead.
+		progress("removed %s, which showed an earlier run", png)
 	}
 	progress("wrote %s", filepath.Join(cfg.out, "RESULTS.md"))
 	return nil
