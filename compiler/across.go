@@ -57,7 +57,7 @@ func checkAcrossPipelines(cwd string, units []unitResult) Diagnostics {
 		}
 		for i, u := range us {
 			other := us[(i+1)%len(us)]
-			r.at(CodeNameCollision, u.namePos, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.name, r.relFile(other.dir))
+			r.atPosition(CodeNameCollision, u.nameAt, "name", "pipeline name %q is also used by %s; pipelines write to deploy/<name>, so names must be unique", u.name, r.relFile(other.dir))
 		}
 	}
 	return r.diags

@@ -168,11 +168,14 @@ func Dirs(paths []string) ([]string, Diagnostics, error) {
 type unitResult struct {
 	// spec is nil when the pipeline has errors, or once OnSpec took it;
 	// name and dir are set when it compiled.
-	spec    *schema.Spec
-	name    string
-	dir     string
-	namePos token.Pos
-	diags   Diagnostics
+	spec *schema.Spec
+	name string
+	dir  string
+	// nameAt is where the name is written: a token.Position, not a
+	// token.Pos, which would keep the pipeline's parsed files alive until
+	// every pipeline has compiled.
+	nameAt token.Position
+	diags  Diagnostics
 }
 
 // schemaContext is one worker's cue.Context with the schema compiled in
@@ -271,7 +274,7 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins b
 	if r.diags.HasErrors() {
 		return unitResult{diags: r.diags}
 	}
-	return unitResult{spec: spec, name: spec.Name, dir: dir, namePos: nameV.Pos(), diags: r.diags}
+	return unitResult{spec: spec, name: spec.Name, dir: dir, nameAt: nameV.Pos().Position(), diags: r.diags}
 }
 
 // resolveEnv unifies one environment's overrides with the pipeline. The

@@ -114,10 +114,22 @@ func (r *reporter) warn(code Code, pos token.Pos, path, format string, args ...a
 	r.add(Warning, code, pos, path, fmt.Sprintf(format, args...))
 }
 
+// atPosition is at for a position kept after its file was let go.
+func (r *reporter) atPosition(code Code, p token.Position, path, format string, args ...any) {
+	r.addPosition(Error, code, p, path, fmt.Sprintf(format, args...))
+}
+
 func (r *reporter) add(sev Severity, code Code, pos token.Pos, path, msg string) {
-	d := Diagnostic{Path: path, Message: msg, Severity: sev, Code: code}
+	var p token.Position
 	if pos.IsValid() {
-		p := pos.Position()
+		p = pos.Position()
+	}
+	r.addPosition(sev, code, p, path, msg)
+}
+
+func (r *reporter) addPosition(sev Severity, code Code, p token.Position, path, msg string) {
+	d := Diagnostic{Path: path, Message: msg, Severity: sev, Code: code}
+	if p.IsValid() {
 		d.File, d.Line, d.Column = r.relFile(p.Filename), p.Line, p.Column
 	}
 	r.diags = append(r.diags, d)
