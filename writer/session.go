@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Session is a build whose files arrive a pipeline or a few at a time, as
@@ -107,6 +108,33 @@ func (s *Session) Add(plan Plan) error {
 	return nil
 }
 
+// AddUnchanged adds a pipeline whose directory is still as stamp, taken
+// by an earlier build, recorded it, without reading any of its files. The
+// caller vouches that this build generates what that build did (the same
+// inputs, the same pipec) and covers the pipeline whole; the build then
+// reports the pipeline's files as unchanged. It reports false, and adds
+// nothing, when anything in the directory changed since, when the build
+// is a check, which always reads everything, or when the pipeline was
+// added already: the caller then adds it with Add.
+func (s *Session) AddUnchanged(pipeline string, stamp []byte) bool {
+	if s.opts.Check || !cleanRelative(pipeline) || strings.Contains(pipeline, "/") {
+		return false
+	}
+	files, ok := s.t.unchangedSince(pipeline, stamp)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lower := strings.ToLower(pipeline)
+	if _, ok := s.added[lower]; ok {
+		return false
+	}
+	s.added[lower] = pipeline
+	s.b.unchanged = append(s.b.unchanged, files...)
+	return true
+}
+
 func (s *Session) hasConflicts() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -181,7 +209,34 @@ func (s *Session) Commit() (Result, error) {
 	if err := b.apply(own); err != nil {
 		return Result{}, err
 	}
-	return b.result(), nil
+	res := b.result()
+	if s.opts.Stamps {
+		res.Stamps = s.stamps()
+	}
+	return res, nil
+}
+
+// stamps stamps the directories of the pipelines the build covered whole.
+func (s *Session) stamps() map[string][]byte {
+	var whole []string
+	for _, p := range s.b.pipelines {
+		if s.b.scope[p] {
+			whole = append(whole, p)
+		}
+	}
+	now := time.Now()
+	stamps := make([][]byte, len(whole))
+	parallel(len(whole), func(i int) error {
+		stamps[i] = s.t.stampPipeline(whole[i], now)
+		return nil
+	})
+	byName := map[string][]byte{}
+	for i, p := range whole {
+		if stamps[i] != nil {
+			byName[p] = stamps[i]
+		}
+	}
+	return byName
 }
 
 // Abort ends a build that will not be committed, removing what it staged.

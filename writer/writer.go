@@ -53,6 +53,9 @@ type Options struct {
 	// LockWait bounds how long Write waits for another build of the same
 	// output directory; zero means DefaultLockWait.
 	LockWait time.Duration
+	// Stamps makes Commit stamp the directory of every pipeline the build
+	// covered whole (see Session.AddUnchanged), in Result.Stamps.
+	Stamps bool
 }
 
 // Result says what a build changed or, in check mode, would change. Paths
@@ -67,6 +70,11 @@ type Result struct {
 	// Diff is a unified diff from the output directory to the build,
 	// refused files included (check mode only).
 	Diff []byte
+	// Stamps holds, by pipeline, the stamp of each directory the build
+	// left, with Options.Stamps. A pipeline is missing when its directory
+	// cannot be stamped yet, for instance because it was just written: the
+	// next build reads it, and stamps it then.
+	Stamps map[string][]byte
 }
 
 // Changed reports whether the build changes anything on disk.

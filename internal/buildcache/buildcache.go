@@ -177,7 +177,11 @@ func (c *Cache) Get(key string) (*Entry, bool) {
 // Put stores an entry atomically; failing to store is not an error a build
 // should fail on, so it is returned for the caller to ignore or log.
 func (c *Cache) Put(key string, e *Entry) error {
-	p := c.path(key)
+	return c.write(c.path(key), e)
+}
+
+// write stores v at p atomically.
+func (c *Cache) write(p string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -185,7 +189,7 @@ func (c *Cache) Put(key string, e *Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := gob.NewEncoder(tmp).Encode(e); err != nil {
+	if err := gob.NewEncoder(tmp).Encode(v); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err
@@ -195,4 +199,43 @@ func (c *Cache) Put(key string, e *Entry) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), p)
+}
+
+// Stamp is what a build that wrote a pipeline's files keeps of them: the
+// pipeline's name and warnings, and the writer's stamp of its directory
+// (writer.Session.AddUnchanged), so that a build with the same inputs can
+// tell the files are still there without reading them or the entry.
+type Stamp struct {
+	Name     string
+	Warnings compiler.Diagnostics
+	Tree     []byte
+}
+
+// stampPath is where the stamp of what key built is kept for the output
+// directory out, an absolute path: a build of another output directory
+// stamps its own.
+func (c *Cache) stampPath(key, out string) string {
+	h := sha256.Sum256([]byte(key + "\x00" + out))
+	name := hex.EncodeToString(h[:])
+	return filepath.Join(c.dir, "stamps", name[:2], name)
+}
+
+// GetStamp returns the stamp of what key built in out. Like an entry, a
+// missing or unreadable stamp is only a miss.
+func (c *Cache) GetStamp(key, out string) (*Stamp, bool) {
+	f, err := os.Open(c.stampPath(key, out))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	var s Stamp
+	if err := gob.NewDecoder(f).Decode(&s); err != nil {
+		return nil, false
+	}
+	return &s, true
+}
+
+// PutStamp keeps the stamp of what key built in out.
+func (c *Cache) PutStamp(key, out string, s *Stamp) error {
+	return c.write(c.stampPath(key, out), s)
 }

@@ -92,7 +92,12 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 	}
 	// The output directory as the user wrote it, so messages name paths
 	// the way they typed them.
-	session, err := writer.Begin(filepath.Clean(f.output), writer.Options{Force: f.force, Check: f.check})
+	// A full build stamps each pipeline's directory once written, so that
+	// the next one with the same inputs needs only to look at it. A check
+	// always reads everything; a build of one environment leaves the
+	// others as they were, which a stamp cannot vouch for.
+	useStamps := cache != nil && !f.check && f.env == ""
+	session, err := writer.Begin(filepath.Clean(f.output), writer.Options{Force: f.force, Check: f.check, Stamps: useStamps})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return failed
@@ -106,7 +111,11 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 		}
 		return session.Add(plan)
 	}
-	pipelines, diags, err := generate(cmd.Context(), args, opts, cache, toWriter)
+	var st *stamps
+	if useStamps {
+		st = &stamps{out: out, addUnchanged: session.AddUnchanged}
+	}
+	pipelines, diags, err := generate(cmd.Context(), args, opts, cache, st, toWriter)
 	if err != nil {
 		session.Abort()
 		return err
@@ -120,6 +129,16 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 		fmt.Fprintln(stderr, err)
 		return failed
 	}
+	if len(result.Stamps) > 0 {
+		// Like the cache itself, stamps only save work: one not stored
+		// costs the next build a read of that pipeline's files.
+		forEach(len(pipelines), func(i int) {
+			p := pipelines[i]
+			if stamp := result.Stamps[p.Name]; stamp != nil && p.key != "" {
+				cache.PutStamp(p.key, out, &buildcache.Stamp{Name: p.Name, Warnings: p.Warnings, Tree: stamp})
+			}
+		})
+	}
 	if f.check {
 		for _, c := range result.Conflicts {
 			fmt.Fprintf(stderr, "%s: %s\n", c.Path, c.Reason)
@@ -132,14 +151,21 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 		return nil
 	}
 	if g.verbose || tty {
-		cached := 0
+		cached, stamped := 0, 0
 		for _, p := range pipelines {
-			if p.key == "" && cache != nil {
+			if p.cached {
 				cached++
 			}
+			if p.stamped {
+				stamped++
+			}
 		}
-		fmt.Fprintf(stderr, "%d pipelines (%d from cache): %d files written, %d unchanged, %d pruned in %s\n",
-			len(pipelines), cached, len(result.Written), len(result.Unchanged), len(result.Pruned),
+		from := fmt.Sprintf("%d from cache", cached)
+		if stamped > 0 {
+			from += fmt.Sprintf(", %d of them found as built last time and not read", stamped)
+		}
+		fmt.Fprintf(stderr, "%d pipelines (%s): %d files written, %d unchanged, %d pruned in %s\n",
+			len(pipelines), from, len(result.Written), len(result.Unchanged), len(result.Pruned),
 			time.Since(start).Round(time.Millisecond))
 	}
 	return nil

@@ -131,7 +131,7 @@ func defaultBase(ctx context.Context) (name, rev string) {
 // so both sides of a diff name their spec the same way, and returns every
 // target's files, or the findings that keep the specs from compiling.
 func specFiles(ctx context.Context, paths []string, root string) ([]targets.File, compiler.Diagnostics, error) {
-	gen, ds, err := generate(ctx, paths, compiler.Options{Root: root}, nil, nil)
+	gen, ds, err := generate(ctx, paths, compiler.Options{Root: root}, nil, nil, nil)
 	if err != nil || ds.HasErrors() {
 		return nil, ds, err
 	}

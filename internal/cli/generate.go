@@ -21,12 +21,27 @@ import (
 // generated is one pipeline's output, compiled now or taken from the cache.
 type generated struct {
 	*buildcache.Entry
-	key string // cache key when compiled now; empty for a cache hit
+	key    string // the pipeline's cache key; empty when it has none
+	cached bool   // taken from the cache, or found in the output as it was
+	// stamped is set when the output was found as a build with the same
+	// key left it, so that neither the cache nor the files were read.
+	stamped bool
 }
 
 // sink receives a pipeline's files as soon as they exist, from several
 // goroutines at once.
 type sink func(name string, files []targets.File) error
+
+// stamps lets a build skip even the cache for pipelines whose output is
+// as a previous build with the same inputs left it.
+type stamps struct {
+	// out is the output directory, an absolute path.
+	out string
+	// addUnchanged adds a pipeline to the build by the stamp of its
+	// output directory, and reports whether the directory still matches
+	// it (writer.Session.AddUnchanged).
+	addUnchanged func(name string, stamp []byte) bool
+}
 
 // generate compiles the pipelines at args and runs every target on them.
 // With a cache, a pipeline whose inputs are unchanged since a previous
@@ -34,8 +49,13 @@ type sink func(name string, files []targets.File) error
 // sink, each pipeline's files go to it and are not kept, so memory holds
 // only the pipelines in flight; a pipeline named like one already sunk is
 // held back, since the build fails on the name clash anyway.
-func generate(ctx context.Context, args []string, opts compiler.Options, cache *buildcache.Cache, to sink) ([]generated, compiler.Diagnostics, error) {
-	to = onePerName(to)
+//
+// With stamps as well, a pipeline whose output directory is still as a
+// build with the same key left it is added to the build by its stamp,
+// without reading its cache entry or its files.
+func generate(ctx context.Context, args []string, opts compiler.Options, cache *buildcache.Cache, st *stamps, to sink) ([]generated, compiler.Diagnostics, error) {
+	names := &nameSet{seen: map[string]bool{}}
+	to = names.onePerName(to)
 	if cache == nil {
 		return checkNames(ctx, args, opts)(compileAndGenerate(ctx, args, opts, nil, nil, to))
 	}
@@ -51,6 +71,7 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	// hashing, independent per pipeline.
 	keys := make([]string, len(dirs))
 	hits := make([]*buildcache.Entry, len(dirs))
+	stamped := make([]bool, len(dirs))
 	sinkErrs := make([]error, len(dirs))
 	forEach(len(dirs), func(i int) {
 		// The working directory is part of the key because cached
@@ -60,6 +81,16 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 			return // no key: compile it, do not store it
 		}
 		keys[i] = key
+		if st != nil && to != nil {
+			if s, ok := cache.GetStamp(key, st.out); ok && names.claim(s.Name) {
+				if st.addUnchanged(s.Name, s.Tree) {
+					hits[i] = &buildcache.Entry{Name: s.Name, Warnings: s.Warnings}
+					stamped[i] = true
+					return
+				}
+				names.release(s.Name)
+			}
+		}
 		e, ok := cache.Get(key)
 		if ok && to != nil {
 			sinkErrs[i] = to(e.Name, e.Files)
@@ -75,7 +106,7 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	missKeys := map[string]string{}
 	for i, dir := range dirs {
 		if hits[i] != nil {
-			out = append(out, generated{Entry: hits[i]})
+			out = append(out, generated{Entry: hits[i], key: keys[i], cached: true, stamped: stamped[i]})
 			diags = append(diags, hits[i].Warnings...)
 			continue
 		}
@@ -117,20 +148,41 @@ func checkNames(ctx context.Context, args []string, opts compiler.Options) func(
 	}
 }
 
+// nameSet holds the names of the pipelines a build has passed on, in lower
+// case.
+type nameSet struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// claim reports whether no pipeline of this name was passed on yet, and
+// if so takes the name.
+func (n *nameSet) claim(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen[strings.ToLower(name)] {
+		return false
+	}
+	n.seen[strings.ToLower(name)] = true
+	return true
+}
+
+// release gives back a name claimed for a pipeline that was not passed on.
+func (n *nameSet) release(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.seen, strings.ToLower(name))
+}
+
 // onePerName passes on the first pipeline of each name (in any case) and
-// holds back the others.
-func onePerName(to sink) sink {
+// holds back the others: the build fails on the clash anyway, and only
+// the compiler can say where it is written.
+func (n *nameSet) onePerName(to sink) sink {
 	if to == nil {
 		return nil
 	}
-	var mu sync.Mutex
-	seen := map[string]bool{}
 	return func(name string, files []targets.File) error {
-		mu.Lock()
-		dup := seen[strings.ToLower(name)]
-		seen[strings.ToLower(name)] = true
-		mu.Unlock()
-		if dup {
+		if !n.claim(name) {
 			return nil
 		}
 		return to(name, files)

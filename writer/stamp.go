@@ -1,0 +1,253 @@
+package writer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A stamp records what a pipeline's directory looked like right after a
+// build left it: the identity, size and times of every file and directory
+// in it. A later build with the same inputs, which would generate the same
+// files, can then tell that nothing there changed from one lstat per entry,
+// without reading a file. Any write to a file changes its ctime, which no
+// one can set back; any file created, removed or renamed in a directory
+// changes the directory's mtime; a file replaced by another (a git
+// checkout, a copy) has a new inode. Whatever the stamp cannot vouch for
+// is read and compared as usual.
+//
+// Stamps are kept outside the output directory, by the caller: they name
+// inodes and times of one machine, and have no place in git.
+
+const stampHeader = "pipec-stamp 1\n"
+
+// racyWindow is how recent an entry's times may be for a stamp to vouch
+// for it. A file system stamps times from a clock that advances in ticks
+// (1/HZ of a second on Linux), so a file written again within the tick of
+// its last write may keep the same times; a stamp is taken only of entries
+// whose times are older than the current tick, by a wide margin. Git calls
+// such entries "racily clean" and handles them the same way.
+const racyWindow = 100 * time.Millisecond
+
+// stampEntry is one file or directory of a stamp.
+type stampEntry struct {
+	path string // relative to the output root, slash-separated
+	stat fileStat
+	// generated is set for the files the pipeline's index lists and for
+	// the index itself: the files a build reports as unchanged.
+	generated bool
+}
+
+// fileStat is what a stamp compares of an entry.
+type fileStat struct {
+	dev, ino     uint64
+	mode         uint32
+	size         int64
+	mtime, ctime int64 // nanoseconds since the epoch
+}
+
+// stampPipeline takes the stamp of pipeline's directory, or returns nil
+// where a stamp could not be trusted: entries written too recently, file
+// systems whose times are coarse or set by a server, systems without
+// inode numbers, or a directory that is not what the build left.
+func (t *tree) stampPipeline(pipeline string, now time.Time) []byte {
+	if t.root == nil {
+		return nil
+	}
+	data, err := t.readFile(pipeline + "/" + indexName)
+	if err != nil {
+		return nil
+	}
+	ix, err := parseIndex(t.display(pipeline), pipeline, data)
+	if err != nil {
+		return nil
+	}
+	s := &stamper{t: t, horizon: now.Add(-racyWindow).UnixNano(), index: ix, trusted: map[uint64]bool{}}
+	info, err := t.root.Lstat(pipeline)
+	if err != nil || !info.IsDir() || !s.add(pipeline, info) {
+		return nil
+	}
+	d, err := t.root.OpenRoot(pipeline)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	if !s.walk(d, pipeline) {
+		return nil
+	}
+	found := 0
+	for _, e := range s.entries {
+		if e.generated {
+			found++
+		}
+	}
+	if found != len(ix.hashes)+1 { // a listed file is missing, or is not a file
+		return nil
+	}
+	return encodeStamp(s.entries)
+}
+
+type stamper struct {
+	t       *tree
+	horizon int64
+	index   *index
+	trusted map[uint64]bool // file systems by device: whether their times can be trusted
+	entries []stampEntry
+}
+
+// walk adds every entry below the directory d, at p.
+func (s *stamper) walk(d *os.Root, p string) bool {
+	f, err := d.Open(".")
+	if err != nil {
+		return false
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return false
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		info, err := d.Lstat(name)
+		if err != nil || !s.add(p+"/"+name, info) {
+			return false
+		}
+		if info.IsDir() {
+			sub, err := d.OpenRoot(name)
+			if err != nil {
+				return false
+			}
+			ok := s.walk(sub, p+"/"+name)
+			sub.Close()
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// add records one entry, unless the stamp cannot vouch for it.
+func (s *stamper) add(p string, info fs.FileInfo) bool {
+	st, ok := statOf(info)
+	if !ok || strings.ContainsAny(p, "\n\r") || strings.HasPrefix(path.Base(p), tmpPrefix) {
+		return false
+	}
+	if st.mtime >= s.horizon || st.ctime >= s.horizon {
+		return false
+	}
+	trusted, seen := s.trusted[st.dev]
+	if !seen {
+		trusted = s.trustedFileSystem(p)
+		s.trusted[st.dev] = trusted
+	}
+	if !trusted {
+		return false
+	}
+	_, listed := s.index.hashes[p]
+	generated := info.Mode().IsRegular() && (listed || path.Base(p) == indexName && pipelineOf(p) == path.Dir(p))
+	s.entries = append(s.entries, stampEntry{path: p, stat: st, generated: generated})
+	return true
+}
+
+// trustedFileSystem reports whether the file system holding p keeps fine
+// times from the local clock: the local file systems that syncfs trusts.
+func (s *stamper) trustedFileSystem(p string) bool {
+	dir := p
+	if info, err := s.t.root.Lstat(filepath.FromSlash(p)); err != nil || !info.IsDir() {
+		dir = path.Dir(p)
+	}
+	f, err := s.t.root.Open(filepath.FromSlash(dir))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, local := fileSystemOf(f)
+	return local
+}
+
+func encodeStamp(entries []stampEntry) []byte {
+	var b bytes.Buffer
+	b.WriteString(stampHeader)
+	for _, e := range entries {
+		g := '-'
+		if e.generated {
+			g = 'g'
+		}
+		st := e.stat
+		fmt.Fprintf(&b, "%c %d %d %o %d %d %d %s\n", g, st.dev, st.ino, st.mode, st.size, st.mtime, st.ctime, e.path)
+	}
+	return b.Bytes()
+}
+
+var errBadStamp = errors.New("malformed stamp")
+
+func decodeStamp(data []byte) ([]stampEntry, error) {
+	text, ok := strings.CutPrefix(string(data), stampHeader)
+	if !ok {
+		return nil, errBadStamp
+	}
+	var entries []stampEntry
+	for line := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
+		f := strings.SplitN(line, " ", 8)
+		if len(f) != 8 || len(f[0]) != 1 {
+			return nil, errBadStamp
+		}
+		var e stampEntry
+		var errs [6]error
+		e.generated = f[0] == "g"
+		e.stat.dev, errs[0] = strconv.ParseUint(f[1], 10, 64)
+		e.stat.ino, errs[1] = strconv.ParseUint(f[2], 10, 64)
+		mode, err := strconv.ParseUint(f[3], 8, 32)
+		e.stat.mode, errs[2] = uint32(mode), err
+		e.stat.size, errs[3] = strconv.ParseInt(f[4], 10, 64)
+		e.stat.mtime, errs[4] = strconv.ParseInt(f[5], 10, 64)
+		e.stat.ctime, errs[5] = strconv.ParseInt(f[6], 10, 64)
+		e.path = f[7]
+		if errors.Join(errs[:]...) != nil || !cleanRelative(e.path) {
+			return nil, errBadStamp
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// unchangedSince reports whether pipeline's directory is exactly as stamp
+// recorded it, and if so returns the generated files in it.
+func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
+	entries, err := decodeStamp(stamp)
+	if err != nil || len(entries) == 0 || entries[0].path != pipeline || t.root == nil {
+		return nil, false
+	}
+	r := &dirReader{t: t}
+	defer r.close()
+	var generated []string
+	for _, e := range entries {
+		if pipelineOf(e.path) != pipeline {
+			return nil, false
+		}
+		d, name := r.open(e.path)
+		if d == nil {
+			return nil, false
+		}
+		info, err := d.Lstat(name)
+		if err != nil {
+			return nil, false
+		}
+		if st, ok := statOf(info); !ok || st != e.stat {
+			return nil, false
+		}
+		if e.generated {
+			generated = append(generated, e.path)
+		}
+	}
+	return generated, true
+}
