@@ -29,11 +29,7 @@ import (
 func (b *build) apply(own map[string]bool) error {
 	t := b.t
 	emptied := map[string]bool{}
-	tmps, err := t.leftovers(b.scope, b.pipelines)
-	if err != nil {
-		return err
-	}
-	for _, p := range tmps {
+	for _, p := range b.leftovers {
 		if own[p] {
 			continue
 		}

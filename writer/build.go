@@ -22,6 +22,8 @@ type build struct {
 	prunes    []change
 	unchanged []string
 	conflicts []Conflict
+	// leftovers lists the temporary files an interrupted build left.
+	leftovers []string
 }
 
 // change is one file the build writes or prunes.
@@ -98,15 +100,16 @@ func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, e
 		name := pipelineOf(f.Path)
 		byPipeline[name] = append(byPipeline[name], f)
 	}
-	pipelines := map[string]bool{}
-	for s := range scope {
-		pipelines[pipelineOf(s)] = true
+	dirs := map[string][]string{} // the scope, by pipeline
+	for _, s := range scope.sorted() {
+		dirs[pipelineOf(s)] = append(dirs[pipelineOf(s)], s)
 	}
-	b.pipelines = slices.Sorted(maps.Keys(pipelines))
+	b.pipelines = slices.Sorted(maps.Keys(dirs))
 	parts := make([]*build, len(b.pipelines))
 	err := parallel(len(parts), func(i int) error {
+		name := b.pipelines[i]
 		parts[i] = &build{t: t, scope: scope}
-		return parts[i].planPipeline(b.pipelines[i], byPipeline[b.pipelines[i]], force)
+		return parts[i].planPipeline(name, byPipeline[name], dirs[name], force)
 	})
 	if err != nil {
 		return nil, err
@@ -117,6 +120,7 @@ func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, e
 		b.prunes = append(b.prunes, part.prunes...)
 		b.unchanged = append(b.unchanged, part.unchanged...)
 		b.conflicts = append(b.conflicts, part.conflicts...)
+		b.leftovers = append(b.leftovers, part.leftovers...)
 	}
 	// Sorted and without repeats: several files may need the same place.
 	slices.SortFunc(b.conflicts, func(a, b Conflict) int { return strings.Compare(a.String(), b.String()) })
@@ -124,8 +128,17 @@ func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, e
 	return b, nil
 }
 
-func (b *build) planPipeline(name string, files []targets.File, force bool) error {
+// planPipeline plans the files of one pipeline, of which the build owns
+// the directories dirs.
+func (b *build) planPipeline(name string, files []targets.File, dirs []string, force bool) error {
 	t := b.t
+	// Looked for now, in parallel with the other pipelines: this build
+	// creates its own temporary files only once its plan is made.
+	leftovers, err := t.leftovers(name, dirs)
+	if err != nil {
+		return err
+	}
+	b.leftovers = leftovers
 	ixPath := name + "/" + indexName
 	ix := &pipelineIndex{path: ixPath}
 	var old *index

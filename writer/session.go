@@ -273,6 +273,7 @@ func (b *build) merge(part *build) {
 	b.prunes = append(b.prunes, part.prunes...)
 	b.unchanged = append(b.unchanged, part.unchanged...)
 	b.conflicts = append(b.conflicts, part.conflicts...)
+	b.leftovers = append(b.leftovers, part.leftovers...)
 }
 
 // dropContent forgets the content of b's files once it is staged, or once

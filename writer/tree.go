@@ -156,44 +156,79 @@ func (t *tree) remove(p string) error {
 	return nil
 }
 
-// leftovers finds the temporary files of an interrupted build: anywhere
-// inside the scope, and next to each pipeline's index.
-func (t *tree) leftovers(scope scopeSet, pipelines []string) ([]string, error) {
+// leftovers finds the temporary files an interrupted build left in a
+// pipeline's directory: anywhere inside dirs, the part of it the build
+// owns, and next to its index.
+func (t *tree) leftovers(pipeline string, dirs []string) ([]string, error) {
 	if t.root == nil {
 		return nil, nil
 	}
-	fsys := t.root.FS()
-	found := map[string]bool{}
-	for _, dir := range scope.sorted() {
-		if info, err := fs.Stat(fsys, dir); err != nil || !info.IsDir() {
-			continue
+	d, err := t.root.OpenRoot(pipeline)
+	if err != nil {
+		// Not a directory yet: nothing was left there.
+		return nil, nil
+	}
+	defer d.Close()
+	var found []string
+	entries, err := readDir(d)
+	if err != nil {
+		return nil, t.fail(pipeline, "look for temporary files", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) {
+			found = append(found, pipeline+"/"+e.Name())
 		}
-		err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return t.fail(p, "look for temporary files", err)
+	}
+	for _, dir := range dirs {
+		sub := d
+		if rel := strings.TrimPrefix(dir, pipeline+"/"); dir != pipeline {
+			if sub, err = d.OpenRoot(filepath.FromSlash(rel)); err != nil {
+				continue // not there: nothing was left in it
 			}
-			if !d.IsDir() && strings.HasPrefix(d.Name(), tmpPrefix) {
-				found[p] = true
-			}
-			return nil
-		})
-		if err != nil {
+			defer sub.Close()
+		}
+		if found, err = t.findTemporary(sub, dir, found); err != nil {
 			return nil, err
 		}
 	}
-	for _, dir := range pipelines {
-		entries, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			// Not a directory yet: nothing was left there.
-			continue
-		}
-		for _, e := range entries {
-			if !e.IsDir() && strings.HasPrefix(e.Name(), tmpPrefix) {
-				found[path.Join(dir, e.Name())] = true
+	slices.Sort(found)
+	return slices.Compact(found), nil
+}
+
+// findTemporary appends to found the temporary files anywhere below the
+// directory d, at p.
+func (t *tree) findTemporary(d *os.Root, p string, found []string) ([]string, error) {
+	entries, err := readDir(d)
+	if err != nil {
+		return nil, t.fail(p, "look for temporary files", err)
+	}
+	for _, e := range entries {
+		switch {
+		case e.IsDir():
+			sub, err := d.OpenRoot(e.Name())
+			if err != nil {
+				return nil, t.fail(p+"/"+e.Name(), "look for temporary files", err)
 			}
+			found, err = t.findTemporary(sub, p+"/"+e.Name(), found)
+			sub.Close()
+			if err != nil {
+				return nil, err
+			}
+		case strings.HasPrefix(e.Name(), tmpPrefix):
+			found = append(found, p+"/"+e.Name())
 		}
 	}
-	return slices.Sorted(maps.Keys(found)), nil
+	return found, nil
+}
+
+// readDir lists the directory d.
+func readDir(d *os.Root) ([]fs.DirEntry, error) {
+	f, err := d.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }
 
 // removeEmptyDirs removes each of dirs that is empty, and then its parents

@@ -371,9 +371,10 @@ func TestLeftoverTemporaryFilesAreRemoved(t *testing.T) {
 	h.put("tweets/k8s/tmp/.pipec-tmp-5678", "half")
 	h.put("tweets/.pipec-tmp-index", "half") // from writing the index
 	h.put("other/.pipec-tmp-9", "not this run's")
+	h.put("tweets/gcp/.pipec-tmp-0", "outside the scope")
 
 	h.write(p, writer.Options{})
-	equal(t, "files", h.files(), []string{"other/.pipec-tmp-9", "tweets/.pipec-index", "tweets/k8s/a.yaml"})
+	equal(t, "files", h.files(), []string{"other/.pipec-tmp-9", "tweets/.pipec-index", "tweets/gcp/.pipec-tmp-0", "tweets/k8s/a.yaml"})
 }
 
 func TestInterruptedBuildIsRepaired(t *testing.T) {

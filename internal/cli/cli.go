@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -70,11 +71,24 @@ type globals struct {
 	verbose    bool
 	cpuProfile string
 	memProfile string
+	trace      string
 	stopCPU    func()
+	stopTrace  func()
 }
 
 // startProfiles begins the CPU profile, before the command does any work.
 func (g *globals) startProfiles() error {
+	if g.trace != "" {
+		f, err := os.Create(g.trace)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return err
+		}
+		g.stopTrace = func() { trace.Stop(); f.Close() }
+	}
 	if g.cpuProfile == "" {
 		return nil
 	}
@@ -95,6 +109,9 @@ func (g *globals) startProfiles() error {
 func (g *globals) stopProfiles(stderr io.Writer) {
 	if g.stopCPU != nil {
 		g.stopCPU()
+	}
+	if g.stopTrace != nil {
+		g.stopTrace()
 	}
 	if g.memProfile == "" {
 		return
@@ -127,6 +144,7 @@ Exit codes: 0 ok, 1 findings (invalid spec, drift), 2 usage or internal error.`,
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "say what was done, not only what went wrong")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (go tool pprof reads it)")
 	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write a heap profile to `FILE` when the command ends")
+	root.PersistentFlags().StringVar(&g.trace, "trace", "", "write an execution trace to `FILE` (go tool trace reads it): where cores wait")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfiles() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		fmt.Fprintf(stderr, "pipec %s: %v\nRun 'pipec %s -h' for usage.\n", c.Name(), err, c.Name())
