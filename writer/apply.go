@@ -24,11 +24,18 @@ import (
 // Where the file systems allow it, a build thus syncs each of them at most
 // four times, however many files it writes, rather than every file.
 //
+// New pipeline directories, built whole under a temporary name (fresh),
+// are renamed into place with the files.
+//
 // own lists the temporary files this build staged already, which are not
 // leftovers.
-func (b *build) apply(own map[string]bool) error {
+func (b *build) apply(own map[string]bool, fresh []*freshDir) error {
 	t := b.t
+	defer t.discardFresh(fresh) // those not published when apply fails
 	emptied := map[string]bool{}
+	if err := t.rootLeftovers(fresh); err != nil {
+		return err
+	}
 	for _, p := range b.leftovers {
 		if own[p] {
 			continue
@@ -62,6 +69,9 @@ func (b *build) apply(own map[string]bool) error {
 		}
 	}
 	for _, c := range b.writes {
+		if c.bundled {
+			continue
+		}
 		f := c.staged
 		if f == nil {
 			f = &staged{path: c.path, data: c.new}
@@ -72,7 +82,7 @@ func (b *build) apply(own map[string]bool) error {
 		files = append(files, f)
 	}
 
-	if all := slices.Concat(pending, files, finals); len(all) > 0 {
+	if all := slices.Concat(pending, files, finals); len(all) > 0 || len(fresh) > 0 {
 		// A Session staged most files as they came.
 		var notYet []*staged
 		for _, f := range all {
@@ -82,7 +92,7 @@ func (b *build) apply(own map[string]bool) error {
 		}
 		err := t.stage(notYet)
 		if err == nil {
-			err = t.syncData(all)
+			err = t.syncData(all, fresh)
 		}
 		if err != nil {
 			t.discard(all)
@@ -100,7 +110,14 @@ func (b *build) apply(own map[string]bool) error {
 	if err := t.publish(files); err != nil {
 		return err
 	}
-	t.syncNames(dirsOf(slices.Concat(prunes, pathsOf(files))))
+	if err := t.publishFresh(fresh); err != nil {
+		return err
+	}
+	published := dirsOf(slices.Concat(prunes, pathsOf(files)))
+	if len(fresh) > 0 {
+		published["."] = true
+	}
+	t.syncNames(published)
 
 	if err := t.removeFiles(obsolete); err != nil {
 		return err

@@ -24,6 +24,8 @@ type build struct {
 	conflicts []Conflict
 	// leftovers lists the temporary files an interrupted build left.
 	leftovers []string
+	// fresh lists the pipelines whose directory does not exist yet.
+	fresh []string
 }
 
 // change is one file the build writes or prunes.
@@ -35,6 +37,9 @@ type change struct {
 	new    []byte      // nil when the file is pruned, or once staged
 	// staged is the temporary file holding new, once a Session staged it.
 	staged *staged
+	// bundled is set once a Session wrote the file into a whole new
+	// pipeline directory, published by renaming that directory.
+	bundled bool
 }
 
 // pipelineIndex is the index of one pipeline in this run.
@@ -53,6 +58,9 @@ type pipelineIndex struct {
 	// let them go: the files to write, pending first, and the outcome.
 	pendingFile, finalFile *staged
 	outcome                indexOutcome
+	// bundled is set once the final index is written into a whole new
+	// pipeline directory with the files.
+	bundled bool
 }
 
 // indexOutcome is what a build does to a pipeline's index, as Result
@@ -121,6 +129,7 @@ func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, e
 		b.unchanged = append(b.unchanged, part.unchanged...)
 		b.conflicts = append(b.conflicts, part.conflicts...)
 		b.leftovers = append(b.leftovers, part.leftovers...)
+		b.fresh = append(b.fresh, part.fresh...)
 	}
 	// Sorted and without repeats: several files may need the same place.
 	slices.SortFunc(b.conflicts, func(a, b Conflict) int { return strings.Compare(a.String(), b.String()) })
@@ -139,6 +148,9 @@ func (b *build) planPipeline(name string, files []targets.File, dirs []string, f
 		return err
 	}
 	b.leftovers = leftovers
+	if _, err := t.lstat(name); errors.Is(err, fs.ErrNotExist) {
+		b.fresh = []string{name}
+	}
 	ixPath := name + "/" + indexName
 	ix := &pipelineIndex{path: ixPath}
 	var old *index

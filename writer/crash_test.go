@@ -108,6 +108,64 @@ func TestKilledBuildsLeaveOldOrNewFilesAndAreRepaired(t *testing.T) {
 	t.Logf("%d builds killed before finishing, all repaired (a whole build takes %s)", killed, whole)
 }
 
+// TestKilledFirstBuildsLeaveAllOrNothing kills builds of a pipeline that
+// has no directory yet. The directory appears whole, with every file and
+// the index, or not at all; the next build removes what the killed one
+// left and writes the pipeline.
+func TestKilledFirstBuildsLeaveAllOrNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts dozens of builds")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(root string) *exec.Cmd {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d %s", crashChildEnv, 0, root))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	start := time.Now()
+	if err := build(filepath.Join(t.TempDir(), "deploy")).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	whole := time.Since(start)
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	killed, appeared := 0, 0
+	for i := range 20 {
+		root := filepath.Join(t.TempDir(), "deploy")
+		cmd := build(root)
+		time.Sleep(time.Duration(rng.Int64N(int64(whole))))
+		cmd.Process.Signal(syscall.SIGKILL)
+		if err := cmd.Wait(); err != nil {
+			killed++
+		}
+		if _, err := os.Stat(filepath.Join(root, "crash")); err == nil {
+			appeared++
+			if _, err := os.Stat(filepath.Join(root, "crash", ".pipec-index")); err != nil {
+				t.Fatalf("kill %d: the pipeline directory appeared without its index", i)
+			}
+			for _, f := range generation(0).Files {
+				if data, err := os.ReadFile(filepath.Join(root, f.Path)); err != nil || string(data) != string(f.Data) {
+					t.Fatalf("kill %d: the pipeline directory appeared without %s in full", i, f.Path)
+				}
+			}
+		}
+		if _, err := writer.Write(root, generation(0), writer.Options{}); err != nil {
+			t.Fatalf("build after kill %d refused or failed: %v", i, err)
+		}
+		assertExactly(t, root, generation(0))
+	}
+	if killed < 8 {
+		t.Fatalf("only %d of 20 builds were killed before finishing; the test did not exercise crashes", killed)
+	}
+	t.Logf("%d of 20 builds killed before finishing, %d had published the directory (a whole build takes %s)", killed, appeared, whole)
+}
+
 // assertWholeGenerations checks that every generated file holds the full
 // content of generation a or b.
 func assertWholeGenerations(t *testing.T, root string, a, b int) {

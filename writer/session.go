@@ -28,8 +28,10 @@ type Session struct {
 	// added holds the pipelines added so far, in lower case: a pipeline
 	// added twice, or two differing only in case, share a directory.
 	added map[string]string
-	// staged lists the temporary files written so far.
+	// staged lists the temporary files written so far, and fresh the
+	// new pipeline directories.
 	staged []*staged
+	fresh  []*freshDir
 	// diffs holds the check-mode difference of every file added so far.
 	diffs []fileDiff
 }
@@ -146,9 +148,24 @@ func (s *Session) hasConflicts() bool {
 // whose directory a file to be pruned still occupies, keeps its content
 // and is staged by Commit, which also reports any real failure.
 func (s *Session) stageEarly(part *build) {
+	var fresh []*freshDir
+	for _, p := range part.fresh {
+		if f := s.t.stageFresh(part, p); f != nil {
+			fresh = append(fresh, f)
+		}
+	}
+	if len(fresh) > 0 {
+		s.mu.Lock()
+		s.fresh = append(s.fresh, fresh...)
+		s.mu.Unlock()
+	}
 	var files []*staged
 	for i := range part.writes {
 		c := &part.writes[i]
+		if c.bundled {
+			c.new = nil
+			continue
+		}
 		c.staged = &staged{path: c.path, data: c.new}
 		if c.onDisk {
 			c.staged.perm = &c.perm
@@ -163,6 +180,7 @@ func (s *Session) stageEarly(part *build) {
 		}
 	}
 	if len(files) == 0 {
+		part.dropContent()
 		return
 	}
 	if err := s.t.stage(files); err != nil {
@@ -206,7 +224,7 @@ func (s *Session) Commit() (Result, error) {
 	for _, f := range s.staged {
 		own[path.Join(path.Dir(f.path), f.tmp)] = true
 	}
-	if err := b.apply(own); err != nil {
+	if err := b.apply(own, s.fresh); err != nil {
 		return Result{}, err
 	}
 	res := b.result()
@@ -247,6 +265,7 @@ func (s *Session) Abort() {
 
 // discard removes the staged files and the directories created for them.
 func (s *Session) discard() {
+	s.t.discardFresh(s.fresh)
 	s.t.discard(s.staged)
 	s.t.removeEmptyDirs(dirsOf(pathsOf(s.staged)), s.b.scope)
 	s.staged = nil

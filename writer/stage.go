@@ -55,9 +55,14 @@ func (t *tree) stage(files []*staged) error {
 // syncData makes the content of staged files durable before any of them
 // replaces a file: with one sync of each file system the build writes to,
 // or, where that is not possible, by syncing each file.
-func (t *tree) syncData(files []*staged) error {
+func (t *tree) syncData(files []*staged, fresh []*freshDir) error {
 	if t.syncFileSystems() {
 		return nil
+	}
+	for _, f := range fresh {
+		if err := t.syncFresh(f); err != nil {
+			return t.fail(f.pipeline, "write", err)
+		}
 	}
 	return t.inDirs(pathsOf(files), false, func(d *os.Root, i int) error {
 		f := files[i]

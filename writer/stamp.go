@@ -29,12 +29,14 @@ import (
 
 const stampHeader = "pipec-stamp 1\n"
 
-// racyWindow is how recent an entry's times may be for a stamp to vouch
-// for it. A file system stamps times from a clock that advances in ticks
-// (1/HZ of a second on Linux), so a file written again within the tick of
-// its last write may keep the same times; a stamp is taken only of entries
-// whose times are older than the current tick, by a wide margin. Git calls
-// such entries "racily clean" and handles them the same way.
+// racyWindow is how recent an entry's modification time may be for a
+// stamp to vouch for it. A file system takes times from a clock that
+// advances in ticks (1/HZ of a second on Linux), so a file written again
+// within the tick of its last write may keep the same mtime; a stamp is
+// taken only of entries whose mtime is older than the current tick, by a
+// wide margin. Git calls such entries "racily clean" and handles them the
+// same way. The ctime may be recent: a build's renames set it, and any
+// later write sets the mtime as well, which the stamp then sees changed.
 const racyWindow = 100 * time.Millisecond
 
 // stampEntry is one file or directory of a stamp.
@@ -141,7 +143,7 @@ func (s *stamper) add(p string, info fs.FileInfo) bool {
 	if !ok || strings.ContainsAny(p, "\n\r") || strings.HasPrefix(path.Base(p), tmpPrefix) {
 		return false
 	}
-	if st.mtime >= s.horizon || st.ctime >= s.horizon {
+	if st.mtime >= s.horizon {
 		return false
 	}
 	trusted, seen := s.trusted[st.dev]

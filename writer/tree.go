@@ -122,6 +122,14 @@ func (r *dirReader) close() {
 	}
 }
 
+// lstat describes what is at p, without following a link there.
+func (t *tree) lstat(p string) (fs.FileInfo, error) {
+	if t.root == nil {
+		return nil, fs.ErrNotExist
+	}
+	return t.root.Lstat(filepath.FromSlash(p))
+}
+
 func (t *tree) readFile(p string) ([]byte, error) {
 	if t.root == nil {
 		return nil, fs.ErrNotExist

@@ -1,0 +1,174 @@
+package writer
+
+import (
+	"crypto/rand"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// freshDir is the directory of a pipeline that had none, built whole
+// under a temporary name at the output root and published by renaming it:
+// the pipeline appears at once with all its files and its index, where
+// renaming each file into place would cost one rename per file. A build
+// cut short leaves only the temporary directory, which the next build
+// removes. Nothing else is at the pipeline's place, so nothing is replaced
+// and the pending index that makes replacing files safe is not needed.
+type freshDir struct {
+	pipeline string
+	tmp      string // the temporary directory's name at the root while it exists
+}
+
+// stageFresh writes the new files of pipeline, which has no directory yet,
+// and its final index into a temporary directory. It returns nil, having
+// removed what it wrote, if that fails: the files are then staged one by
+// one, which reports the failure where it happens.
+func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
+	var writes []*change
+	for i := range part.writes {
+		if pipelineOf(part.writes[i].path) == pipeline {
+			writes = append(writes, &part.writes[i])
+		}
+	}
+	var ix *pipelineIndex
+	for _, x := range part.indexes {
+		if pipelineOf(x.path) == pipeline {
+			ix = x
+		}
+	}
+	if ix == nil || ix.final == nil || len(writes) == 0 || t.create() != nil {
+		return nil
+	}
+	f := &freshDir{pipeline: pipeline, tmp: tmpPrefix + rand.Text()}
+	if err := t.root.Mkdir(f.tmp, 0o755); err != nil {
+		return nil
+	}
+	if !t.writeFresh(f, writes, ix) {
+		t.root.RemoveAll(f.tmp)
+		return nil
+	}
+	for _, c := range writes {
+		c.bundled = true
+	}
+	ix.bundled, ix.pendingFile, ix.finalFile = true, nil, nil
+	return f
+}
+
+func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool {
+	top, err := t.root.OpenRoot(f.tmp)
+	if err != nil {
+		return false
+	}
+	defer top.Close()
+	t.noteFileSystem(top)
+	// Files come sorted by path, a directory at a time.
+	dirs := map[string]*os.Root{".": top}
+	defer func() {
+		for name, d := range dirs {
+			if name != "." {
+				d.Close()
+			}
+		}
+	}()
+	write := func(rel string, data []byte) bool {
+		dir := path.Dir(rel)
+		d := dirs[dir]
+		if d == nil {
+			if top.MkdirAll(filepath.FromSlash(dir), 0o755) != nil {
+				return false
+			}
+			var err error
+			if d, err = top.OpenRoot(filepath.FromSlash(dir)); err != nil {
+				return false
+			}
+			dirs[dir] = d
+		}
+		file, err := d.OpenFile(path.Base(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return false
+		}
+		_, err = file.Write(data)
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		return err == nil
+	}
+	for _, c := range writes {
+		if !write(strings.TrimPrefix(c.path, f.pipeline+"/"), c.new) {
+			return false
+		}
+	}
+	return write(indexName, ix.final)
+}
+
+// syncFresh makes a fresh directory's files and directories durable one
+// by one, where the file system cannot be synced as a whole.
+func (t *tree) syncFresh(f *freshDir) error {
+	return fs.WalkDir(t.root.FS(), f.tmp, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		file, err := t.root.Open(filepath.FromSlash(p))
+		if err != nil {
+			return err
+		}
+		err = file.Sync()
+		if d.IsDir() {
+			err = nil // best effort, as for any directory
+		}
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// publishFresh renames fresh directories into place. A directory that
+// appeared at a pipeline's place since the build looked is not replaced,
+// unless it is empty.
+func (t *tree) publishFresh(fresh []*freshDir) error {
+	for _, f := range fresh {
+		if err := t.root.Rename(f.tmp, f.pipeline); err != nil {
+			return t.fail(f.pipeline, "write", err)
+		}
+		f.tmp = ""
+	}
+	return nil
+}
+
+// discardFresh removes the fresh directories not published.
+func (t *tree) discardFresh(fresh []*freshDir) {
+	for _, f := range fresh {
+		if f.tmp != "" {
+			t.root.RemoveAll(f.tmp)
+			f.tmp = ""
+		}
+	}
+}
+
+// rootLeftovers removes what an interrupted build left at the output
+// root: fresh directories it had not published. keep names the current
+// build's own.
+func (t *tree) rootLeftovers(keep []*freshDir) error {
+	if t.root == nil {
+		return nil
+	}
+	own := map[string]bool{}
+	for _, f := range keep {
+		own[f.tmp] = true
+	}
+	entries, err := readDir(t.root)
+	if err != nil {
+		return t.fail(".", "look for temporary files", err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) && !own[e.Name()] {
+			if err := t.root.RemoveAll(e.Name()); err != nil {
+				return t.fail(e.Name(), "delete", err)
+			}
+		}
+	}
+	return nil
+}
