@@ -69,9 +69,6 @@ func (b *build) apply(own map[string]bool, fresh []*freshDir) error {
 		}
 	}
 	for _, c := range b.writes {
-		if c.bundled {
-			continue
-		}
 		f := c.staged
 		if f == nil {
 			f = &staged{path: c.path, data: c.new}
@@ -142,7 +139,7 @@ func dirsOf(paths []string) map[string]bool {
 
 // result lists what the build changes, whether or not it ran.
 func (b *build) result() Result {
-	r := Result{Unchanged: slices.Clone(b.unchanged)}
+	r := Result{Unchanged: slices.Clone(b.unchanged), Written: slices.Clone(b.bundled)}
 	for _, c := range b.writes {
 		r.Written = append(r.Written, c.path)
 	}

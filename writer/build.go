@@ -24,8 +24,11 @@ type build struct {
 	conflicts []Conflict
 	// leftovers lists the temporary files an interrupted build left.
 	leftovers []string
-	// fresh lists the pipelines whose directory does not exist yet.
-	fresh []string
+	// fresh lists the pipelines whose directory does not exist yet, and
+	// bundled the files a Session wrote into their new directories, which
+	// it keeps by path only.
+	fresh   []string
+	bundled []string
 }
 
 // change is one file the build writes or prunes.
@@ -58,9 +61,6 @@ type pipelineIndex struct {
 	// let them go: the files to write, pending first, and the outcome.
 	pendingFile, finalFile *staged
 	outcome                indexOutcome
-	// bundled is set once the final index is written into a whole new
-	// pipeline directory with the files.
-	bundled bool
 }
 
 // indexOutcome is what a build does to a pipeline's index, as Result

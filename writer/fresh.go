@@ -3,9 +3,11 @@ package writer
 import (
 	"crypto/rand"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -19,6 +21,26 @@ import (
 type freshDir struct {
 	pipeline string
 	tmp      string // the temporary directory's name at the root while it exists
+
+	// stampLines are the lines of the directory's stamp for everything
+	// below its top, taken as it was written: nobody else knows the
+	// temporary directory, so nothing changes them before the build ends.
+	// newest is the latest modification time among them, and stampable
+	// is unset when the directory cannot be stamped.
+	stampLines []byte
+	newest     int64
+	stampable  bool
+}
+
+// note adds an entry to the directory's stamp.
+func (f *freshDir) note(rel string, info fs.FileInfo, generated bool) {
+	st, ok := statOf(info)
+	if !ok || strings.ContainsAny(rel, "\n\r") {
+		f.stampable = false
+		return
+	}
+	f.newest = max(f.newest, st.mtime)
+	f.stampLines = stampEntry{path: f.pipeline + "/" + rel, stat: st, generated: generated}.appendLine(f.stampLines)
 }
 
 // stageFresh writes the new files of pipeline, which has no directory yet,
@@ -41,7 +63,7 @@ func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
 	if ix == nil || ix.final == nil || len(writes) == 0 || t.create() != nil {
 		return nil
 	}
-	f := &freshDir{pipeline: pipeline, tmp: tmpPrefix + rand.Text()}
+	f := &freshDir{pipeline: pipeline, tmp: tmpPrefix + rand.Text(), stampable: true}
 	if err := t.root.Mkdir(f.tmp, 0o755); err != nil {
 		return nil
 	}
@@ -52,7 +74,8 @@ func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
 	for _, c := range writes {
 		c.bundled = true
 	}
-	ix.bundled, ix.pendingFile, ix.finalFile = true, nil, nil
+	// The final index is in the directory; no pending one is needed.
+	ix.pendingFile, ix.finalFile = nil, nil
 	return f
 }
 
@@ -90,6 +113,12 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 			return false
 		}
 		_, err = file.Write(data)
+		if err == nil && f.stampable {
+			var info fs.FileInfo
+			if info, err = file.Stat(); err == nil {
+				f.note(rel, info, true)
+			}
+		}
 		if cerr := file.Close(); err == nil {
 			err = cerr
 		}
@@ -100,7 +129,28 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 			return false
 		}
 	}
-	return write(indexName, ix.final)
+	if !write(indexName, ix.final) {
+		return false
+	}
+	// Directories last, once every entry is in them: those that hold
+	// files, and those MkdirAll made on the way.
+	all := map[string]bool{}
+	for dir := range dirs {
+		for ; dir != "."; dir = path.Dir(dir) {
+			all[dir] = true
+		}
+	}
+	for _, dir := range slices.Sorted(maps.Keys(all)) {
+		if !f.stampable {
+			break
+		}
+		info, err := top.Lstat(filepath.FromSlash(dir))
+		if err != nil {
+			return false
+		}
+		f.note(dir, info, false)
+	}
+	return true
 }
 
 // syncFresh makes a fresh directory's files and directories durable one

@@ -159,13 +159,17 @@ func (s *Session) stageEarly(part *build) {
 		s.fresh = append(s.fresh, fresh...)
 		s.mu.Unlock()
 	}
+	if len(fresh) > 0 {
+		part.writes = slices.DeleteFunc(part.writes, func(c change) bool {
+			if c.bundled {
+				part.bundled = append(part.bundled, c.path)
+			}
+			return c.bundled
+		})
+	}
 	var files []*staged
 	for i := range part.writes {
 		c := &part.writes[i]
-		if c.bundled {
-			c.new = nil
-			continue
-		}
 		c.staged = &staged{path: c.path, data: c.new}
 		if c.onDisk {
 			c.staged.perm = &c.perm
@@ -242,10 +246,18 @@ func (s *Session) stamps() map[string][]byte {
 			whole = append(whole, p)
 		}
 	}
+	fresh := map[string]*freshDir{}
+	for _, f := range s.fresh {
+		fresh[f.pipeline] = f
+	}
 	now := time.Now()
 	stamps := make([][]byte, len(whole))
 	parallel(len(whole), func(i int) error {
-		stamps[i] = s.t.stampPipeline(whole[i], now)
+		if f := fresh[whole[i]]; f != nil {
+			stamps[i] = s.t.stampFresh(f, now)
+		} else {
+			stamps[i] = s.t.stampPipeline(whole[i], now)
+		}
 		return nil
 	})
 	byName := map[string][]byte{}
@@ -293,6 +305,7 @@ func (b *build) merge(part *build) {
 	b.unchanged = append(b.unchanged, part.unchanged...)
 	b.conflicts = append(b.conflicts, part.conflicts...)
 	b.leftovers = append(b.leftovers, part.leftovers...)
+	b.bundled = append(b.bundled, part.bundled...)
 }
 
 // dropContent forgets the content of b's files once it is staged, or once

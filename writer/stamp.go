@@ -1,9 +1,7 @@
 package writer
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -97,6 +95,26 @@ func (t *tree) stampPipeline(pipeline string, now time.Time) []byte {
 	return encodeStamp(s.entries)
 }
 
+// stampFresh takes the stamp of a fresh directory once published, from
+// what was noted as it was written, and the directory itself.
+func (t *tree) stampFresh(f *freshDir, now time.Time) []byte {
+	horizon := now.Add(-racyWindow).UnixNano()
+	if !f.stampable || f.tmp != "" || f.newest >= horizon {
+		return nil
+	}
+	info, err := t.root.Lstat(f.pipeline)
+	if err != nil || !info.IsDir() {
+		return nil
+	}
+	st, ok := statOf(info)
+	s := &stamper{t: t, horizon: horizon, trusted: map[uint64]bool{}}
+	if !ok || !s.vouches(f.pipeline, st) {
+		return nil
+	}
+	b := stampEntry{path: f.pipeline, stat: st}.appendLine([]byte(stampHeader))
+	return append(b, f.stampLines...)
+}
+
 type stamper struct {
 	t       *tree
 	horizon int64
@@ -143,6 +161,13 @@ func (s *stamper) add(p string, info fs.FileInfo) bool {
 	if !ok || strings.ContainsAny(p, "\n\r") || strings.HasPrefix(path.Base(p), tmpPrefix) {
 		return false
 	}
+	_, listed := s.index.hashes[p]
+	generated := info.Mode().IsRegular() && (listed || path.Base(p) == indexName && pipelineOf(p) == path.Dir(p))
+	return s.vouches(p, st) && s.record(stampEntry{path: p, stat: st, generated: generated})
+}
+
+// vouches reports whether the stamp can vouch for an entry at p with st.
+func (s *stamper) vouches(p string, st fileStat) bool {
 	if st.mtime >= s.horizon {
 		return false
 	}
@@ -151,12 +176,11 @@ func (s *stamper) add(p string, info fs.FileInfo) bool {
 		trusted = s.trustedFileSystem(p)
 		s.trusted[st.dev] = trusted
 	}
-	if !trusted {
-		return false
-	}
-	_, listed := s.index.hashes[p]
-	generated := info.Mode().IsRegular() && (listed || path.Base(p) == indexName && pipelineOf(p) == path.Dir(p))
-	s.entries = append(s.entries, stampEntry{path: p, stat: st, generated: generated})
+	return trusted
+}
+
+func (s *stamper) record(e stampEntry) bool {
+	s.entries = append(s.entries, e)
 	return true
 }
 
@@ -177,17 +201,35 @@ func (s *stamper) trustedFileSystem(p string) bool {
 }
 
 func encodeStamp(entries []stampEntry) []byte {
-	var b bytes.Buffer
-	b.WriteString(stampHeader)
+	b := []byte(stampHeader)
 	for _, e := range entries {
-		g := '-'
-		if e.generated {
-			g = 'g'
-		}
-		st := e.stat
-		fmt.Fprintf(&b, "%c %d %d %o %d %d %d %s\n", g, st.dev, st.ino, st.mode, st.size, st.mtime, st.ctime, e.path)
+		b = e.appendLine(b)
 	}
-	return b.Bytes()
+	return b
+}
+
+// appendLine appends the entry's line of a stamp to b.
+func (e stampEntry) appendLine(b []byte) []byte {
+	g := byte('-')
+	if e.generated {
+		g = 'g'
+	}
+	st := e.stat
+	b = append(b, g, ' ')
+	b = strconv.AppendUint(b, st.dev, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, st.ino, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(st.mode), 8)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, st.size, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, st.mtime, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, st.ctime, 10)
+	b = append(b, ' ')
+	b = append(b, e.path...)
+	return append(b, '\n')
 }
 
 var errBadStamp = errors.New("malformed stamp")
@@ -229,6 +271,8 @@ func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
 	if err != nil || len(entries) == 0 || entries[0].path != pipeline || t.root == nil {
 		return nil, false
 	}
+	// One directory at a time, each opened once.
+	slices.SortStableFunc(entries[1:], func(a, b stampEntry) int { return strings.Compare(path.Dir(a.path), path.Dir(b.path)) })
 	r := &dirReader{t: t}
 	defer r.close()
 	var generated []string

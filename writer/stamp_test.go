@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +212,41 @@ func TestPartialBuildDoesNotStamp(t *testing.T) {
 	res := h.write(p, writer.Options{Stamps: true})
 	if res.Stamps["tweets"] != nil {
 		t.Error("a build of one directory stamped the whole pipeline")
+	}
+}
+
+// A new pipeline's directory is stamped from what was noted as it was
+// written, not walked: the stamp must list the same entries as a walk.
+func TestStampOfANewPipelineMatchesAWalk(t *testing.T) {
+	h := newHarness(t)
+	s, err := writer.Begin(h.root, writer.Options{Stamps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(pipelinePlan("tweets", "v1")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond) // beyond the racy window
+	res, err := s.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noted := res.Stamps["tweets"]
+	if noted == nil {
+		if runtime.GOOS != "linux" {
+			t.Skip("stamps are taken on Linux only")
+		}
+		t.Fatal("no stamp of a new pipeline staged long enough ago")
+	}
+	walked := h.write(pipelinePlan("tweets", "v1"), writer.Options{Stamps: true}).Stamps["tweets"]
+	lines := func(b []byte) []string { return slices.Sorted(slices.Values(strings.Split(string(b), "\n"))) }
+	equal(t, "stamp lines", lines(noted), lines(walked))
+
+	if ok, _ := addUnchanged(t, h, noted, writer.Options{}); !ok {
+		t.Error("AddUnchanged refused an untouched new pipeline")
+	}
+	h.put("tweets/k8s/base/extra.yaml", "x")
+	if ok, _ := addUnchanged(t, h, noted, writer.Options{}); ok {
+		t.Error("AddUnchanged vouched for a changed new pipeline")
 	}
 }
