@@ -7,6 +7,7 @@
 package buildcache
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
@@ -55,8 +56,18 @@ func Open(dir string) (*Cache, error) {
 // pipec's own executable, which holds the schema, the compiler and the
 // targets.
 func Key(specDir, headerDir string) (string, error) {
+	return keyOf(specDir, headerDir, "")
+}
+
+// Key is the package's Key, with the hash of pipec's executable kept in
+// the cache: hashing the executable costs more than a small build.
+func (c *Cache) Key(specDir, headerDir string) (string, error) {
+	return keyOf(specDir, headerDir, c.dir)
+}
+
+func keyOf(specDir, headerDir, cacheDir string) (string, error) {
 	h := sha256.New()
-	self, err := selfHash()
+	self, err := selfHash(cacheDir)
 	if err != nil {
 		return "", err
 	}
@@ -132,27 +143,50 @@ var (
 
 // selfHash identifies this build of pipec by its executable's content, so
 // a new pipec never reuses an old one's results, whatever its version says.
-func selfHash() (string, error) {
+// With a cache directory, the hash is kept there under the executable's
+// path, device, inode, size, mtime and ctime: replacing or rewriting the
+// file changes some of them, and the hash is taken again.
+func selfHash(cacheDir string) (string, error) {
 	selfOnce.Do(func() {
 		exe, err := os.Executable()
 		if err != nil {
 			selfErr = err
 			return
 		}
-		f, err := os.Open(exe)
-		if err != nil {
-			selfErr = err
-			return
-		}
-		defer f.Close()
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			selfErr = err
-			return
-		}
-		selfSum = hex.EncodeToString(h.Sum(nil))
+		selfSum, selfErr = hashFile(exe, cacheDir)
 	})
 	return selfSum, selfErr
+}
+
+// hashFile returns the hex SHA-256 of the file at p, kept in cacheDir, if
+// not empty, under the file's identity.
+func hashFile(p, cacheDir string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var kept string
+	if info, err := f.Stat(); err == nil && cacheDir != "" {
+		if id, ok := fileIdentity(info); ok {
+			name := sha256.Sum256([]byte(p + "\x00" + id))
+			kept = filepath.Join(cacheDir, "self", hex.EncodeToString(name[:]))
+		}
+	}
+	if kept != "" {
+		if data, err := os.ReadFile(kept); err == nil && len(data) == 2*sha256.Size {
+			return string(data), nil
+		}
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if kept != "" {
+		writeAtomic(kept, []byte(sum)) // a failure costs the next build the hashing
+	}
+	return sum, nil
 }
 
 func (c *Cache) path(key string) string {
@@ -182,6 +216,15 @@ func (c *Cache) Put(key string, e *Entry) error {
 
 // write stores v at p atomically.
 func (c *Cache) write(p string, v any) error {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return err
+	}
+	return writeAtomic(p, b.Bytes())
+}
+
+// writeAtomic writes data to p through a temporary file renamed over it.
+func writeAtomic(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -189,7 +232,7 @@ func (c *Cache) write(p string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := gob.NewEncoder(tmp).Encode(v); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err

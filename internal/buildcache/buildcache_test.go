@@ -1,8 +1,11 @@
 package buildcache
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/pipec/pipec/targets"
@@ -108,5 +111,59 @@ func TestPutGet(t *testing.T) {
 	os.WriteFile(c.path(k), []byte("garbage"), 0o644)
 	if _, ok := c.Get(k); ok {
 		t.Fatal("a damaged entry was used")
+	}
+}
+
+// The hash of pipec's executable is kept in the cache under the file's
+// identity, and taken again once the file changes or is replaced.
+func TestExecutableHashIsKeptUntilTheFileChanges(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the hash is kept on Linux only")
+	}
+	cacheDir := t.TempDir()
+	exe := filepath.Join(t.TempDir(), "pipec")
+	if err := os.WriteFile(exe, []byte("build 1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sumOf := func(data string) string {
+		h := sha256.Sum256([]byte(data))
+		return hex.EncodeToString(h[:])
+	}
+	hash := func() string {
+		t.Helper()
+		sum, err := hashFile(exe, cacheDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	if got := hash(); got != sumOf("build 1") {
+		t.Fatalf("first hash %s, want %s", got, sumOf("build 1"))
+	}
+	// Prove the kept hash is what is read: tamper with it.
+	kept, _ := filepath.Glob(filepath.Join(cacheDir, "self", "*"))
+	if len(kept) != 1 {
+		t.Fatalf("kept hashes: %v, want one", kept)
+	}
+	fake := sumOf("tampered")
+	os.WriteFile(kept[0], []byte(fake), 0o644)
+	if got := hash(); got != fake {
+		t.Fatalf("the kept hash was not used: got %s", got)
+	}
+	// Rewritten in place, same size: ctime and mtime change.
+	if err := os.WriteFile(exe, []byte("build 2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := hash(); got != sumOf("build 2") {
+		t.Errorf("after a rewrite: %s, want %s", got, sumOf("build 2"))
+	}
+	// Replaced by another file with a rename, as go build does.
+	next := exe + ".new"
+	os.WriteFile(next, []byte("build 3"), 0o755)
+	if err := os.Rename(next, exe); err != nil {
+		t.Fatal(err)
+	}
+	if got := hash(); got != sumOf("build 3") {
+		t.Errorf("after a replacement: %s, want %s", got, sumOf("build 3"))
 	}
 }

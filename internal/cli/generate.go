@@ -76,7 +76,7 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	forEach(len(dirs), func(i int) {
 		// The working directory is part of the key because cached
 		// warnings name files relative to it.
-		key, err := buildcache.Key(dirs[i], compiler.HeaderDir(opts.Root, dirs[i])+"\x00"+cwd)
+		key, err := cache.Key(dirs[i], compiler.HeaderDir(opts.Root, dirs[i])+"\x00"+cwd)
 		if err != nil {
 			return // no key: compile it, do not store it
 		}
