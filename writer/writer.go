@@ -17,7 +17,14 @@
 // content. The final index, with one hash per file, is written last.
 // Temporary files are all written first and synced together, with one
 // syncfs per file system where the system has it: durability costs a
-// build a few syncs, not one per file.
+// build a few syncs, not one per file. A pipeline that has no directory
+// yet is written whole into a temporary directory, renamed into place
+// once synced: it appears complete or not at all.
+//
+// A Session can also stamp each pipeline directory it leaves (the
+// identity, size and times of every entry; see Session.AddUnchanged), so
+// that a later build with the same inputs can tell that nothing there
+// changed without reading a file.
 package writer
 
 import (
