@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -171,22 +172,34 @@ func runBuild(cmd *cobra.Command, g *globals, f *buildFlags, args []string) erro
 	return nil
 }
 
-// onlyEnv narrows a plan to one environment's files: files shared by all
-// environments are left as they are, and only the directories that hold
-// that environment's files may be pruned.
+// onlyEnv narrows a plan to one environment's files. Files shared by all
+// environments are left as they are, and so are the other environments'.
+// Only what belongs to env alone may be pruned: a directory every file of
+// which is env's (gcp/dev/, rendered/dev/), or else the file itself, where
+// it sits next to files of others (images/cloudbuild-dev.yaml).
 func onlyEnv(plan writer.Plan, env string) writer.Plan {
-	var narrowed writer.Plan
-	dirs := map[string]bool{}
-	for _, file := range plan.Files {
-		if file.Env == env {
-			narrowed.Files = append(narrowed.Files, file)
-			dirs[filepath.ToSlash(filepath.Dir(file.Path))+"/"] = true
+	// Directories holding, at any depth, a file that is not env's.
+	mixed := map[string]bool{}
+	for _, f := range plan.Files {
+		if f.Env != env {
+			for d := path.Dir(f.Path); d != "." && !mixed[d]; d = path.Dir(d) {
+				mixed[d] = true
+			}
 		}
 	}
-	for d := range dirs {
-		narrowed.Scope = append(narrowed.Scope, d)
+	var narrowed writer.Plan
+	owned := map[string]bool{}
+	for _, f := range plan.Files {
+		if f.Env != env {
+			continue
+		}
+		narrowed.Files = append(narrowed.Files, f)
+		owner := f.Path
+		for d := path.Dir(f.Path); d != "." && !mixed[d]; d = path.Dir(d) {
+			owner = d
+		}
+		owned[owner] = true
 	}
-	slices.Sort(narrowed.Scope)
-	narrowed.Scope = slices.CompactFunc(narrowed.Scope, func(a, b string) bool { return strings.HasPrefix(b, a) })
+	narrowed.Scope = slices.Sorted(maps.Keys(owned))
 	return narrowed
 }
