@@ -239,24 +239,27 @@ func decodeStamp(data []byte) ([]stampEntry, error) {
 	if !ok {
 		return nil, errBadStamp
 	}
-	var entries []stampEntry
+	entries := make([]stampEntry, 0, strings.Count(text, "\n"))
 	for line := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
-		f := strings.SplitN(line, " ", 8)
-		if len(f) != 8 || len(f[0]) != 1 {
-			return nil, errBadStamp
-		}
 		var e stampEntry
-		var errs [6]error
-		e.generated = f[0] == "g"
-		e.stat.dev, errs[0] = strconv.ParseUint(f[1], 10, 64)
-		e.stat.ino, errs[1] = strconv.ParseUint(f[2], 10, 64)
-		mode, err := strconv.ParseUint(f[3], 8, 32)
-		e.stat.mode, errs[2] = uint32(mode), err
-		e.stat.size, errs[3] = strconv.ParseInt(f[4], 10, 64)
-		e.stat.mtime, errs[4] = strconv.ParseInt(f[5], 10, 64)
-		e.stat.ctime, errs[5] = strconv.ParseInt(f[6], 10, 64)
-		e.path = f[7]
-		if errors.Join(errs[:]...) != nil || !cleanRelative(e.path) {
+		kind, rest, _ := strings.Cut(line, " ")
+		ok := kind == "g" || kind == "-"
+		e.generated = kind == "g"
+		field := func(base int) uint64 {
+			var f string
+			f, rest, _ = strings.Cut(rest, " ")
+			n, err := strconv.ParseUint(f, base, 64)
+			ok = ok && err == nil
+			return n
+		}
+		e.stat.dev = field(10)
+		e.stat.ino = field(10)
+		e.stat.mode = uint32(field(8))
+		e.stat.size = int64(field(10))
+		e.stat.mtime = int64(field(10))
+		e.stat.ctime = int64(field(10))
+		e.path = rest
+		if !ok || !cleanRelative(e.path) {
 			return nil, errBadStamp
 		}
 		entries = append(entries, e)
