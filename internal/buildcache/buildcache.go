@@ -196,16 +196,21 @@ func (c *Cache) path(key string) string {
 // Get returns the entry stored under key. A missing or unreadable entry is
 // a miss: the cache only ever saves work.
 func (c *Cache) Get(key string) (*Entry, bool) {
-	f, err := os.Open(c.path(key))
+	return read[Entry](c.path(key))
+}
+
+// read decodes the value stored at p; any failure is a miss.
+func read[T any](p string) (*T, bool) {
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, false
 	}
 	defer f.Close()
-	var e Entry
-	if err := gob.NewDecoder(f).Decode(&e); err != nil {
+	var v T
+	if err := gob.NewDecoder(f).Decode(&v); err != nil {
 		return nil, false
 	}
-	return &e, true
+	return &v, true
 }
 
 // Put stores an entry atomically; failing to store is not an error a build
@@ -266,16 +271,7 @@ func (c *Cache) stampPath(key, out string) string {
 // GetStamp returns the stamp of what key built in out. Like an entry, a
 // missing or unreadable stamp is only a miss.
 func (c *Cache) GetStamp(key, out string) (*Stamp, bool) {
-	f, err := os.Open(c.stampPath(key, out))
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	var s Stamp
-	if err := gob.NewDecoder(f).Decode(&s); err != nil {
-		return nil, false
-	}
-	return &s, true
+	return read[Stamp](c.stampPath(key, out))
 }
 
 // PutStamp keeps the stamp of what key built in out.

@@ -76,32 +76,32 @@ type globals struct {
 	stopTrace  func()
 }
 
-// startProfiles begins the CPU profile, before the command does any work.
+// startProfiles begins the CPU profile and the execution trace, before
+// the command does any work.
 func (g *globals) startProfiles() error {
-	if g.trace != "" {
-		f, err := os.Create(g.trace)
-		if err != nil {
-			return err
-		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return err
-		}
-		g.stopTrace = func() { trace.Stop(); f.Close() }
+	var err error
+	if g.stopTrace, err = startWriting(g.trace, trace.Start, trace.Stop); err != nil {
+		return err
 	}
-	if g.cpuProfile == "" {
-		return nil
+	g.stopCPU, err = startWriting(g.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	return err
+}
+
+// startWriting creates the file name, unless name is empty, and starts
+// writing to it; the function it returns stops and closes it.
+func startWriting(name string, start func(io.Writer) error, stop func()) (func(), error) {
+	if name == "" {
+		return nil, nil
 	}
-	f, err := os.Create(g.cpuProfile)
+	f, err := os.Create(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
-	g.stopCPU = func() { pprof.StopCPUProfile(); f.Close() }
-	return nil
+	return func() { stop(); f.Close() }, nil
 }
 
 // stopProfiles ends the CPU profile and writes the heap profile, after the
