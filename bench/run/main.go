@@ -140,6 +140,9 @@ func runAll(cfg *config) error {
 		}
 	}
 	r.end, r.loadAfter = time.Now(), loadAverage()
+	if err := r.removeOutputs(); err != nil {
+		return err
+	}
 	text := r.markdown()
 	fmt.Print(text)
 	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
@@ -211,14 +214,21 @@ func (r *report) measureSize(n int) error {
 		return err
 	}
 	r.overlays[n] = len(s.overlays)
-	// The outputs of N=1000 are a hundred thousand files: keep only the
-	// inputs, which are small, for whoever wants to look.
-	for _, d := range []string{"out", "trash", "cache"} {
-		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
-			return err
+	return nil
+}
+
+// removeOutputs deletes what the builds of every N wrote, once all is
+// measured: deleting them between two N slowed the first build of the
+// next N. The outputs of N=1000 are a hundred thousand files: only the
+// inputs, which are small, are kept for whoever wants to look.
+func (r *report) removeOutputs() error {
+	for _, n := range r.cfg.sizes {
+		for _, d := range []string{"out", "trash", "cache"} {
+			if err := os.RemoveAll(filepath.Join(r.cfg.work, fmt.Sprintf("n%d", n), d)); err != nil {
+				return err
+			}
 		}
 	}
-	syscall.Sync()
 	return nil
 }
 
@@ -295,7 +305,7 @@ func (s *size) cold(out string, env []string) (sample, error) {
 	// a tree of many thousand files leaves the file system work to do
 	// (freeing inodes and blocks, committing the journal) long after
 	// the deletion returns, and that work slowed the build measured next
-	// by up to a third. They are deleted once all runs of this N are done.
+	// by up to a third. They are deleted once every N is measured.
 	for _, d := range []string{out, filepath.Join(s.dir, "cache")} {
 		s.trashed++
 		err := os.Rename(d, filepath.Join(s.trash(), strconv.Itoa(s.trashed)))

@@ -79,7 +79,7 @@ func (r *report) markdown() string {
 	p("## What ran\n\n")
 	p("Each N has its own tree; every command runs in it as a separate process, its output discarded.\n\n")
 	p("- `pipec vet ./pipelines/...`\n")
-	p("- `pipec build -o out/cold ./pipelines/...`, cold: the output directory and pipec's caches (`PIPEC_CACHE`, `XDG_CACHE_HOME`) are moved aside first, untimed, and deleted once all runs of that N are done: freeing a deleted tree's inodes would otherwise be billed to the next build.\n")
+	p("- `pipec build -o out/cold ./pipelines/...`, cold: the output directory and pipec's caches (`PIPEC_CACHE`, `XDG_CACHE_HOME`) are moved aside first, untimed, and deleted once every N is measured: freeing a deleted tree's inodes would otherwise be billed to the next build.\n")
 	p("- no-op: the same command again over the cold build's output, with the build cache and the stamps of the output directories it left; nothing changed.\n")
 	p("- GOMAXPROCS=1: a cold build with `GOMAXPROCS=1` (up to N = %d); the speedup is its wall time over the default's.\n", r.cfg.serialMax)
 	p("- `cue vet ./pipelines/...` and `cue export ./pipelines/...`, one process for all N packages, in a CUE module (`cue/`) that holds pipec's schema as package `schema`. ")
