@@ -123,18 +123,26 @@ func (t *tree) plan(files []targets.File, scope scopeSet, force bool) (*build, e
 		return nil, err
 	}
 	for _, part := range parts {
-		b.indexes = append(b.indexes, part.indexes...)
-		b.writes = append(b.writes, part.writes...)
-		b.prunes = append(b.prunes, part.prunes...)
-		b.unchanged = append(b.unchanged, part.unchanged...)
-		b.conflicts = append(b.conflicts, part.conflicts...)
-		b.leftovers = append(b.leftovers, part.leftovers...)
-		b.fresh = append(b.fresh, part.fresh...)
+		b.merge(part)
 	}
 	// Sorted and without repeats: several files may need the same place.
 	slices.SortFunc(b.conflicts, func(a, b Conflict) int { return strings.Compare(a.String(), b.String()) })
 	b.conflicts = slices.Compact(b.conflicts)
 	return b, nil
+}
+
+// merge adds part, a plan of other pipelines, to b.
+func (b *build) merge(part *build) {
+	maps.Copy(b.scope, part.scope)
+	b.pipelines = append(b.pipelines, part.pipelines...)
+	b.indexes = append(b.indexes, part.indexes...)
+	b.writes = append(b.writes, part.writes...)
+	b.prunes = append(b.prunes, part.prunes...)
+	b.unchanged = append(b.unchanged, part.unchanged...)
+	b.conflicts = append(b.conflicts, part.conflicts...)
+	b.leftovers = append(b.leftovers, part.leftovers...)
+	b.fresh = append(b.fresh, part.fresh...)
+	b.bundled = append(b.bundled, part.bundled...)
 }
 
 // planPipeline plans the files of one pipeline, of which the build owns

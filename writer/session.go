@@ -295,19 +295,6 @@ func (s *Session) release() {
 	s.lock = nil
 }
 
-// merge adds part, a plan of other pipelines, to b.
-func (b *build) merge(part *build) {
-	maps.Copy(b.scope, part.scope)
-	b.pipelines = append(b.pipelines, part.pipelines...)
-	b.indexes = append(b.indexes, part.indexes...)
-	b.writes = append(b.writes, part.writes...)
-	b.prunes = append(b.prunes, part.prunes...)
-	b.unchanged = append(b.unchanged, part.unchanged...)
-	b.conflicts = append(b.conflicts, part.conflicts...)
-	b.leftovers = append(b.leftovers, part.leftovers...)
-	b.bundled = append(b.bundled, part.bundled...)
-}
-
 // dropContent forgets the content of b's files once it is staged, or once
 // a check has taken their difference; what the build does with each file
 // is decided by then.
