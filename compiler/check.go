@@ -20,11 +20,14 @@ import (
 // safety. It also fills the values derived from others (image references,
 // service-account names), so targets never compute them twice.
 type checker struct {
-	r   *reporter
-	v   cue.Value
-	p   *schema.Pipeline
-	dir string
-	env string
+	r *reporter
+	v cue.Value
+	// positions, when set, returns the value positions are looked up in,
+	// if v is not the whole pipeline. It is called only for a finding.
+	positions func() cue.Value
+	p         *schema.Pipeline
+	dir       string
+	env       string
 	// broken holds the entries CUE already reported errors for; checking
 	// them again would only add noise.
 	broken map[string]error
@@ -55,8 +58,12 @@ func (c *checker) at(elems ...any) (token.Pos, string) {
 		}
 	}
 	path := cue.MakePath(sels...).String()
+	v := c.v
+	if c.positions != nil {
+		v = c.positions()
+	}
 	for n := len(sels); n >= 0; n-- {
-		pos := c.v.LookupPath(cue.MakePath(sels[:n]...)).Pos()
+		pos := v.LookupPath(cue.MakePath(sels[:n]...)).Pos()
 		if pos.IsValid() && pos.Filename() != schema.Filename {
 			return pos, path
 		}

@@ -48,6 +48,10 @@ type Options struct {
 	// ones compile, and never holds every model at once. An error from
 	// OnSpec stops the compilation and is returned by Compile.
 	OnSpec func(spec *schema.Spec, findings Diagnostics) error
+
+	// evalWhole turns off sharing evaluations between environments
+	// (share.go), for tests to compare against.
+	evalWhole bool
 }
 
 // Result is what a compilation produced: one Spec per pipeline that
@@ -96,7 +100,7 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 				if ctx.Err() != nil {
 					continue
 				}
-				results[i] = compileDir(sc.get(), dirs[i], cwd, root, opts.Env, !opts.AllowUnpinned)
+				results[i] = compileDir(sc.get(), dirs[i], cwd, root, opts.Env, !opts.AllowUnpinned, !opts.evalWhole)
 				if r := &results[i]; r.spec != nil && opts.OnSpec != nil {
 					if err := opts.OnSpec(r.spec, r.diags); err != nil {
 						cancel(err)
@@ -187,7 +191,9 @@ type unitResult struct {
 type schemaContext struct {
 	cctx *cue.Context
 	def  cue.Value
-	uses int
+	// entryDefs are the definitions of #Pipeline's maps' entries, by map.
+	entryDefs map[string]cue.Value
+	uses      int
 }
 
 // pipelinesPerContext bounds how many pipelines share a context.
@@ -200,6 +206,10 @@ func (sc *schemaContext) get() *schemaContext {
 		if err := sc.def.Err(); err != nil {
 			panic(fmt.Sprintf("embedded schema does not compile: %v", err))
 		}
+		sc.entryDefs = map[string]cue.Value{}
+		for _, k := range entryKinds {
+			sc.entryDefs[k.name] = sc.def.LookupPath(cue.MakePath(cue.Str(k.name), cue.AnyString))
+		}
 		sc.uses = 0
 	}
 	sc.uses++
@@ -207,16 +217,20 @@ func (sc *schemaContext) get() *schemaContext {
 }
 
 // compileDir compiles one pipeline directory.
-func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins bool) unitResult {
+func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, share bool) unitResult {
 	r := &reporter{cwd: cwd}
 	cctx, def := sc.cctx, sc.def
 	var user cue.Value
+	// files and build let the environments share evaluations (share.go).
+	var files []*ast.File
+	var build func() cue.Value
 	if data := dataSpec(dir); data != "" {
-		v, ok := loadData(cctx, r, data)
+		v, file, ok := loadData(cctx, r, data)
 		if !ok {
 			return unitResult{diags: r.diags}
 		}
-		user = v
+		user, files = v, []*ast.File{file}
+		build = func() cue.Value { return cctx.BuildFile(file) }
 	} else {
 		insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
 		if len(insts) != 1 || insts[0].Err != nil {
@@ -235,6 +249,12 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins b
 			r.addCUE(err)
 			return unitResult{diags: r.diags}
 		}
+		files = insts[0].Files
+		build = func() cue.Value {
+			// A copy: the context caches what it built by instance.
+			inst := *insts[0]
+			return cctx.BuildInstance(&inst)
+		}
 	}
 	// Errors in the base show up again in every environment, where they
 	// are reported (once: diagnostics are de-duplicated).
@@ -249,6 +269,12 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins b
 		return unitResult{diags: r.diags}
 	}
 	found := false
+	var shared *sharedEntries
+	if share && countEnvs(user, onlyEnv) > 1 {
+		if plan := planSharing(files); plan != nil {
+			shared = evalShared(sc, plan, user, files, build)
+		}
+	}
 	for envs.Next() {
 		name := envs.Selector().Unquoted()
 		found = true
@@ -260,7 +286,11 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins b
 		if onlyEnv != "" && name != onlyEnv {
 			continue
 		}
-		if p := resolveEnv(r, def, user, envs.Value(), name, dir); p != nil {
+		p, done := shared.resolve(r, def, user, envs.Value(), name, dir)
+		if !done {
+			p = resolveEnv(r, def, user, envs.Value(), name, dir)
+		}
+		if p != nil {
 			spec.Envs = append(spec.Envs, p)
 		}
 	}

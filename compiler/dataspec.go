@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/json"
 	"cuelang.org/go/encoding/yaml"
@@ -34,36 +35,44 @@ func dataSpec(dir string) string {
 // loadData reads a YAML or JSON spec into CUE, keeping its positions.
 // Duplicate keys are errors (YAML would otherwise keep the last one), and
 // the schema's closed definitions make unknown fields errors, as in CUE.
-func loadData(cctx *cue.Context, r *reporter, path string) (cue.Value, bool) {
+//
+// It also returns the spec's syntax as a file, or nil if it is not a
+// mapping: a data spec shares evaluations between environments as a CUE
+// one does.
+func loadData(cctx *cue.Context, r *reporter, path string) (cue.Value, *ast.File, bool) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		r.at(CodePathMissing, token.NoPos, "", "%s: %v", r.relFile(path), err)
-		return cue.Value{}, false
+		return cue.Value{}, nil, false
 	}
 	if !uniqueKeys(r, path, src) {
-		return cue.Value{}, false
+		return cue.Value{}, nil, false
 	}
 	var v cue.Value
+	var syntax *ast.File
 	if filepath.Ext(path) == ".json" {
 		expr, err := json.Extract(path, src)
 		if err != nil {
 			r.addCUE(err)
-			return cue.Value{}, false
+			return cue.Value{}, nil, false
 		}
 		v = cctx.BuildExpr(expr, cue.Filename(path))
+		if lit, ok := expr.(*ast.StructLit); ok {
+			syntax = &ast.File{Filename: path, Decls: lit.Elts}
+		}
 	} else {
 		file, err := yaml.Extract(path, src)
 		if err != nil {
 			r.addCUE(err)
-			return cue.Value{}, false
+			return cue.Value{}, nil, false
 		}
-		v = cctx.BuildFile(file)
+		v, syntax = cctx.BuildFile(file), file
 	}
 	if err := v.Err(); err != nil {
 		r.addCUE(err)
-		return cue.Value{}, false
+		return cue.Value{}, nil, false
 	}
-	return v, true
+	return v, syntax, true
 }
 
 // uniqueKeys reports each key a YAML or JSON mapping repeats: YAML readers

@@ -1,0 +1,562 @@
+package compiler
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
+
+	"github.com/pipec/pipec/schema"
+)
+
+// Environments usually differ in a few values (the project, a replica
+// count), while a pipeline's entries (its images, topics, services, DAGs…)
+// are mostly the same in every environment. Evaluating each environment
+// whole repeats the schema's work on every entry once per environment, and
+// that was most of what a build spent in CUE.
+//
+// So an entry that refers to nothing outside itself and that no
+// environment overrides is evaluated against the schema and decoded once;
+// each environment gets its own copy, because the checks fill in derived
+// values per environment. The rest of the pipeline (its top-level values,
+// the entries environments change, entries that refer to other values) is
+// evaluated per environment from the spec with the shared entries taken
+// out.
+//
+// The analysis reads the syntax and proves what it relies on, or gives up:
+// anything that could let a value see a map of entries (a reference to one
+// by name, an alias, a comprehension or embedding at the top level) turns
+// sharing off for the pipeline. And anything the shared evaluation does not
+// accept cleanly is evaluated again the whole way, so findings, and their
+// positions, are always those of the whole evaluation.
+
+// entryKind is one map of entries of #Pipeline: how to decode an entry and
+// how to give an environment its copy.
+type entryKind struct {
+	name   string
+	decode func(cue.Value) (any, error)
+	put    func(p *schema.Pipeline, key string, decoded any)
+}
+
+func kindOf[T any](name string, field func(*schema.Pipeline) *map[string]*T) entryKind {
+	return entryKind{
+		name: name,
+		decode: func(v cue.Value) (any, error) {
+			e := new(T)
+			return e, v.Decode(e)
+		},
+		put: func(p *schema.Pipeline, key string, decoded any) {
+			m := field(p)
+			if *m == nil {
+				*m = map[string]*T{}
+			}
+			(*m)[key] = deepCopy(decoded.(*T))
+		},
+	}
+}
+
+var entryKinds = []entryKind{
+	kindOf("images", func(p *schema.Pipeline) *map[string]*schema.Image { return &p.Images }),
+	kindOf("topics", func(p *schema.Pipeline) *map[string]*schema.Topic { return &p.Topics }),
+	kindOf("subscriptions", func(p *schema.Pipeline) *map[string]*schema.Subscription { return &p.Subscriptions }),
+	kindOf("datasets", func(p *schema.Pipeline) *map[string]*schema.Dataset { return &p.Datasets }),
+	kindOf("buckets", func(p *schema.Pipeline) *map[string]*schema.Bucket { return &p.Buckets }),
+	kindOf("services", func(p *schema.Pipeline) *map[string]*schema.Service { return &p.Services }),
+	kindOf("dags", func(p *schema.Pipeline) *map[string]*schema.DAG { return &p.DAGs }),
+}
+
+func isEntryMap(name string) bool {
+	return slices.ContainsFunc(entryKinds, func(k entryKind) bool { return k.name == name })
+}
+
+// predeclared are the identifiers a shared entry may use: CUE's types and
+// top. Anything else is a reference that might reach outside the entry.
+var predeclared = map[string]bool{
+	"_": true, "bool": true, "bytes": true, "null": true, "string": true,
+	"number": true, "int": true, "float": true, "uint": true, "rune": true,
+	"int8": true, "int16": true, "int32": true, "int64": true, "int128": true,
+	"uint8": true, "uint16": true, "uint32": true, "uint64": true, "uint128": true,
+	"float32": true, "float64": true,
+}
+
+// sharePlan says which entries of a pipeline evaluate the same in every
+// environment.
+type sharePlan struct {
+	// shared lists, per map of entries, the keys evaluated once.
+	shared map[string][]string
+	// envs holds the environments whose overrides were read, each with the
+	// shared entries it overrides ("services\x00web"). An environment not
+	// here is evaluated whole.
+	envs map[string]map[string]bool
+}
+
+// planSharing reads a pipeline's files and returns which entries can be
+// shared between environments, or nil when it cannot tell.
+func planSharing(files []*ast.File) *sharePlan {
+	a := &shareAnalysis{
+		candidate: map[string]map[string]bool{},
+		dynamic:   map[string]bool{},
+		refs:      map[string]bool{},
+		envs:      map[string]map[string]bool{},
+		unread:    map[string]bool{},
+	}
+	for _, f := range files {
+		if f == nil || !a.file(f) {
+			return nil
+		}
+	}
+	for name := range a.refs {
+		if isEntryMap(name) {
+			return nil
+		}
+	}
+	plan := &sharePlan{shared: map[string][]string{}, envs: map[string]map[string]bool{}}
+	for m, keys := range a.candidate {
+		if a.dynamic[m] {
+			continue
+		}
+		for k, ok := range keys {
+			// A key some value names might be reached through the map's
+			// scope, so it stays where references can find it.
+			if ok && !a.refs[k] {
+				plan.shared[m] = append(plan.shared[m], k)
+			}
+		}
+		slices.Sort(plan.shared[m])
+	}
+	if len(plan.shared) == 0 {
+		return nil
+	}
+	for env, touched := range a.envs {
+		if !a.unread[env] {
+			plan.envs[env] = touched
+		}
+	}
+	return plan
+}
+
+// isShared reports whether environment env takes entry key of map m from
+// the shared evaluation.
+func (p *sharePlan) isShared(env, m, key string) bool {
+	return !p.envs[env][m+"\x00"+key]
+}
+
+// buildRest builds the spec without the shared entries. CUE's compiler
+// resolves a reference by the identity of the syntax node that scopes it,
+// so a copy of the syntax would not compile: the maps' lists of entries are
+// changed in place while build runs, and restored before it returns.
+func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value) cue.Value {
+	type saved struct {
+		lit  *ast.StructLit
+		elts []ast.Decl
+	}
+	var restore []saved
+	defer func() {
+		for _, s := range restore {
+			s.lit.Elts = s.elts
+		}
+	}()
+	for _, f := range files {
+		for _, d := range f.Decls {
+			field, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, _ := ast.LabelName(field.Label)
+			keys := p.shared[name]
+			lit, ok := field.Value.(*ast.StructLit)
+			if len(keys) == 0 || !ok {
+				continue
+			}
+			restore = append(restore, saved{lit, lit.Elts})
+			lit.Elts = slices.DeleteFunc(slices.Clone(lit.Elts), func(e ast.Decl) bool {
+				k, _, _ := ast.LabelName(e.(*ast.Field).Label)
+				_, found := slices.BinarySearch(keys, k)
+				return found
+			})
+		}
+	}
+	return build()
+}
+
+type shareAnalysis struct {
+	// candidate holds, per map, each key and whether every declaration of
+	// it refers to nothing but predeclared identifiers.
+	candidate map[string]map[string]bool
+	// dynamic marks maps written in a form whose entries cannot be
+	// listed, such as with a pattern constraint.
+	dynamic map[string]bool
+	// refs are the names every reference outside the candidates uses.
+	refs map[string]bool
+	// envs holds, per environment, the entries its overrides name;
+	// unread marks environments written in a form not followed.
+	envs   map[string]map[string]bool
+	unread map[string]bool
+}
+
+func (a *shareAnalysis) file(f *ast.File) bool {
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.Package, *ast.Attribute:
+		case *ast.ImportDecl:
+			for _, s := range d.Specs {
+				if s.Name != nil && (predeclared[s.Name.Name] || isEntryMap(s.Name.Name)) {
+					return false
+				}
+			}
+		case *ast.LetClause:
+			if predeclared[d.Ident.Name] {
+				return false
+			}
+			if !a.references(d.Expr) {
+				return false
+			}
+		case *ast.Field:
+			name, ok := plainLabel(d)
+			if !ok || predeclared[name] {
+				return false
+			}
+			switch {
+			case isEntryMap(name):
+				if !a.entryMap(name, d.Value) {
+					return false
+				}
+			case name == "environments":
+				if !a.environments(d.Value) || !a.references(d.Value) {
+					return false
+				}
+			default:
+				if !a.references(d.Value) {
+					return false
+				}
+			}
+		default:
+			// An embedding or a comprehension at the top level can add to
+			// any map, or read all of them.
+			return false
+		}
+	}
+	return true
+}
+
+// entryMap reads the declaration of one map of entries.
+func (a *shareAnalysis) entryMap(m string, v ast.Expr) bool {
+	lit, ok := v.(*ast.StructLit)
+	if !ok {
+		a.dynamic[m] = true
+		return a.references(v)
+	}
+	keys := a.candidate[m]
+	if keys == nil {
+		keys = map[string]bool{}
+		a.candidate[m] = keys
+	}
+	for _, e := range lit.Elts {
+		f, ok := e.(*ast.Field)
+		var key string
+		if ok {
+			key, ok = plainLabel(f)
+		}
+		if !ok || predeclared[key] || strings.HasPrefix(key, "#") || strings.HasPrefix(key, "_") {
+			a.dynamic[m] = true
+			if !a.references(e) {
+				return false
+			}
+			continue
+		}
+		self, prior := selfContained(f.Value), true
+		if seen, ok := keys[key]; ok {
+			prior = seen
+		}
+		keys[key] = prior && self
+		if !self && !a.references(f.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// environments reads which entries each environment's overrides name.
+func (a *shareAnalysis) environments(v ast.Expr) bool {
+	lit, ok := v.(*ast.StructLit)
+	if !ok {
+		return false
+	}
+	for _, e := range lit.Elts {
+		f, ok := e.(*ast.Field)
+		if !ok {
+			return false
+		}
+		env, ok := plainLabel(f)
+		if !ok {
+			return false
+		}
+		touched := a.envs[env]
+		if touched == nil {
+			touched = map[string]bool{}
+			a.envs[env] = touched
+		}
+		over, ok := f.Value.(*ast.StructLit)
+		if !ok {
+			a.unread[env] = true
+			continue
+		}
+		for _, e := range over.Elts {
+			f, ok := e.(*ast.Field)
+			var name string
+			if ok {
+				name, ok = plainLabel(f)
+			}
+			if !ok {
+				a.unread[env] = true
+				continue
+			}
+			if !isEntryMap(name) {
+				continue
+			}
+			entries, ok := f.Value.(*ast.StructLit)
+			if !ok {
+				a.unread[env] = true
+				continue
+			}
+			for _, e := range entries.Elts {
+				f, ok := e.(*ast.Field)
+				var key string
+				if ok {
+					key, ok = plainLabel(f)
+				}
+				if !ok {
+					a.unread[env] = true
+					continue
+				}
+				touched[name+"\x00"+key] = true
+			}
+		}
+	}
+	return true
+}
+
+// plainLabel is the name of a regular field written as an identifier or a
+// string, without alias or constraint marker.
+func plainLabel(f *ast.Field) (string, bool) {
+	if f.Alias != nil || f.Constraint != token.ILLEGAL {
+		return "", false
+	}
+	switch f.Label.(type) {
+	case *ast.Ident, *ast.BasicLit:
+	default:
+		return "", false
+	}
+	name, _, err := ast.LabelName(f.Label)
+	return name, err == nil
+}
+
+// references adds the names n refers to. It returns false on an alias,
+// which makes a name refer to something without naming it.
+func (a *shareAnalysis) references(n ast.Node) bool {
+	ok := true
+	walkReferences(n, func(id *ast.Ident) { a.refs[id.Name] = true }, func() { ok = false })
+	return ok
+}
+
+// selfContained reports whether an entry's value refers to nothing but
+// predeclared identifiers.
+func selfContained(n ast.Node) bool {
+	ok := true
+	walkReferences(n, func(id *ast.Ident) {
+		if !predeclared[id.Name] {
+			ok = false
+		}
+	}, func() { ok = false })
+	return ok
+}
+
+// walkReferences calls ref for each identifier n uses as a reference (not
+// field labels, not the names after a selector's dot) and alias for each
+// alias it declares.
+func walkReferences(n ast.Node, ref func(*ast.Ident), alias func()) {
+	ast.Walk(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.Ident:
+			ref(n)
+		case *ast.Alias:
+			alias()
+		case *ast.Field:
+			if n.Alias != nil {
+				alias()
+			}
+			switch l := n.Label.(type) {
+			case *ast.Ident, *ast.BasicLit:
+			default:
+				walkReferences(l, ref, alias)
+			}
+			walkReferences(n.Value, ref, alias)
+			return false
+		case *ast.SelectorExpr:
+			walkReferences(n.X, ref, alias)
+			return false
+		case *ast.LetClause, *ast.ForClause:
+			// They declare names: treat the clause as unknown territory.
+			alias()
+		}
+		return true
+	}, nil)
+}
+
+// deepCopy copies a decoded entry: pointers, maps and slices are copied
+// all the way down, so one environment's checks never change another's.
+func deepCopy[T any](src *T) *T {
+	dst := reflect.New(reflect.TypeFor[T]())
+	copyValue(dst.Elem(), reflect.ValueOf(src).Elem())
+	return dst.Interface().(*T)
+}
+
+func copyValue(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(src.Type().Elem())
+		copyValue(p.Elem(), src.Elem())
+		dst.Set(p)
+	case reflect.Struct:
+		for i := range src.NumField() {
+			copyValue(dst.Field(i), src.Field(i))
+		}
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			copyValue(v, it.Value())
+			m.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(m)
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		for i := range src.Len() {
+			copyValue(s.Index(i), src.Index(i))
+		}
+		dst.Set(s)
+	case reflect.Interface:
+		if src.IsNil() {
+			return
+		}
+		v := reflect.New(src.Elem().Type()).Elem()
+		copyValue(v, src.Elem())
+		dst.Set(v)
+	default:
+		dst.Set(src)
+	}
+}
+
+// sharedEntries are a plan's entries evaluated against the schema and
+// decoded, once for all environments.
+type sharedEntries struct {
+	plan *sharePlan
+	// rest is the spec without them, evaluated per environment.
+	rest    cue.Value
+	decoded map[string]map[string]any
+}
+
+// evalShared evaluates the shared entries of plan. It returns nil if any
+// of them has an error: the whole evaluation then reports it, where the
+// user wrote it.
+func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, files []*ast.File, build func() cue.Value) *sharedEntries {
+	rest := plan.buildRest(files, build)
+	if rest.Err() != nil {
+		return nil
+	}
+	s := &sharedEntries{plan: plan, rest: rest, decoded: map[string]map[string]any{}}
+	for _, k := range entryKinds {
+		keys := plan.shared[k.name]
+		if len(keys) == 0 {
+			continue
+		}
+		out := make(map[string]any, len(keys))
+		for _, key := range keys {
+			v := sc.entryDefs[k.name].Unify(user.LookupPath(cue.MakePath(cue.Str(k.name), cue.Str(key))))
+			if v.Validate(cue.Concrete(true), cue.Final()) != nil {
+				return nil
+			}
+			e, err := k.decode(v)
+			if err != nil {
+				return nil
+			}
+			out[key] = e
+		}
+		s.decoded[k.name] = out
+	}
+	return s
+}
+
+// resolve is resolveEnv for an environment of a plan. It returns false,
+// having reported nothing, when the environment must be evaluated whole:
+// the plan did not read its overrides, or CUE found an error.
+func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env, dir string) (*schema.Pipeline, bool) {
+	if s == nil {
+		return nil, false
+	}
+	touched, ok := s.plan.envs[env]
+	if !ok {
+		return nil, false
+	}
+	base := s.rest
+	for k := range touched {
+		m, key, _ := strings.Cut(k, "\x00")
+		if _, shared := slices.BinarySearch(s.plan.shared[m], key); shared {
+			path := cue.MakePath(cue.Str(m), cue.Str(key))
+			base = base.FillPath(path, user.LookupPath(path))
+		}
+	}
+	v := def.Unify(base.Unify(override))
+	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
+		return nil, false
+	}
+	p, broken := decodePartial(v)
+	if len(broken) > 0 {
+		return nil, false
+	}
+	for _, k := range entryKinds {
+		for key, e := range s.decoded[k.name] {
+			if s.plan.isShared(env, k.name, key) {
+				k.put(p, key, e)
+			}
+		}
+	}
+	p.Env = env
+	var whole cue.Value
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, positions: func() cue.Value {
+		if !whole.Exists() {
+			whole = def.Unify(user.Unify(override))
+		}
+		return whole
+	}}
+	c.check()
+	if r.diags.HasErrors() {
+		return nil, true
+	}
+	return p, true
+}
+
+// countEnvs counts the environments a compilation resolves: sharing
+// evaluations pays only from two on.
+func countEnvs(user cue.Value, only string) int {
+	if only != "" {
+		return 1
+	}
+	n := 0
+	for it, _ := user.LookupPath(cue.ParsePath("environments")).Fields(); it != nil && it.Next(); {
+		n++
+	}
+	return n
+}

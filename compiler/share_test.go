@@ -1,0 +1,345 @@
+package compiler
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue/load"
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/pipec/pipec/bench/synth"
+)
+
+// Specs written to catch the sharing analysis trusting what it should not.
+// Each must compile to the same Spec, with the same findings, whether
+// environments share evaluations or not.
+var sharingCases = `
+-- refs/pipeline.cue --
+package refs
+
+name:    "refs"
+project: string
+labels: team: *"data" | string
+// Differ per environment through a reference and an interpolation of a
+// default that one environment overrides.
+topics: events: {}
+services: api: {image: "web", replicas: 2, env: TEAM: "\(labels.team)"}
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+environments: {
+	dev: project: "refs-dev-1234"
+	prod: {project: "refs-prod-1234", labels: team: "ops"}
+}
+-- refs/web/app.py --
+print(1)
+-- project/pipeline.cue --
+package project
+
+name:    "project"
+project: string
+// Differ per environment through references to a value only environments
+// set.
+topics: {
+	events: {}
+	audit: labels: owner: project
+}
+services: web: {image: "web", replicas: 2, env: PROJECT: project}
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+environments: {
+	dev: project: "project-dev-1234"
+	prod: project: "project-prod-1234"
+}
+-- project/web/app.py --
+print(1)
+-- sibling/pipeline.cue --
+package sibling
+
+name: "sibling"
+// One topic written as a copy of another, by its bare name.
+topics: {
+	events: {retention: "3d", labels: kind: "events"}
+	copy:   events
+}
+environments: {
+	dev: project:  "sib-dev-1234"
+	prod: {project: "sib-prod-1234", topics: events: labels: tier: "prod"}
+}
+-- pattern/pipeline.cue --
+package pattern
+
+name: "pattern"
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+// A constraint on every service, and one environment's on every topic.
+services: [string]: resources: cpu: "200m"
+services: {
+	web: {image: "web", replicas: 2}
+	api: {image: "web", replicas: 3}
+}
+topics: {alpha: {}, beta: retention: "2d"}
+environments: {
+	dev: project: "pat-dev-1234"
+	prod: {
+		project: "pat-prod-1234"
+		topics: [string]: labels: tier: "prod"
+		topics: gamma: {}
+	}
+}
+-- pattern/web/app.py --
+print(1)
+-- split/a.cue --
+package split
+
+name: "split"
+// Entries written in two files, partly in each.
+topics: events: retention: "3d"
+subscriptions: pull: {topic: "events", ackDeadline: 30}
+let days = "9d"
+topics: logs: retention: days
+-- split/b.cue --
+package split
+
+topics: events: labels: team: "data"
+subscriptions: pull: retry: {}
+environments: {
+	dev: project: "split-dev-1234"
+	staging: project: "split-stg-1234"
+	prod: {project: "split-prod-1234", subscriptions: pull: filter: "attributes.kind = \"x\""}
+}
+-- shadow/pipeline.cue --
+package shadow
+
+name: "shadow"
+// An entry named like a predeclared type.
+topics: {
+	int: {}
+	events: retention: "1d"
+}
+environments: {
+	dev: project:  "shadow-dev-1234"
+	prod: project: "shadow-prod-1234"
+}
+-- yaml/pipeline.yaml --
+name: yaml
+topics:
+  events: {retention: 3d}
+  logs: {}
+subscriptions:
+  pull: {topic: events}
+environments:
+  dev: {project: yaml-dev-1234}
+  prod:
+    project: yaml-prod-1234
+    subscriptions: {pull: {ackDeadline: 40}}
+-- json/pipeline.json --
+{"name": "json", "topics": {"events": {"retention": "3d"}},
+ "environments": {"dev": {"project": "json-dev-1234"}, "prod": {"project": "json-prod-1234", "topics": {"extra": {}}}}}
+-- reads/pipeline.cue --
+package reads
+
+name: "reads"
+// A label that reads a map of entries, falling back to a default: it must
+// see the entry, not the default.
+topics: {events: labels: kind: "stream", logs: {}}
+labels: kind: *topics.events.labels.kind | "none"
+environments: {
+	dev: project:  "reads-dev-1234"
+	prod: project: "reads-prod-1234"
+}
+-- badref/pipeline.cue --
+package badref
+
+name: "badref"
+// Findings of pipec's own checks inside a shared entry, and a CUE error
+// in an entry one environment overrides.
+services: web: {image: "nope", publishes: ["missing"]}
+topics: events: retention: "3d"
+environments: {
+	dev: project:  "badref-dev-1234"
+	prod: {project: "badref-prod-1234", topics: events: retention: 3}
+}
+`
+
+// TestSharingMatchesWholeEvaluation compiles every spec the tests know
+// (the examples, synthetic pipelines, the cases above and the bad-input
+// corpus) both ways and requires the same Specs and the same findings.
+func TestSharingMatchesWholeEvaluation(t *testing.T) {
+	type spec struct {
+		root, dir string
+		valid     bool
+	}
+	var specs []spec
+	examples, _ := filepath.Glob("../pipelines/*")
+	for _, d := range examples {
+		specs = append(specs, spec{"..", d, true})
+	}
+	synthRoot := t.TempDir()
+	if err := synth.Write(synthRoot, 3); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		specs = append(specs, spec{synthRoot, filepath.Join(synthRoot, "pipelines", synth.Name(i)), true})
+	}
+	cases := t.TempDir()
+	extract(t, cases, txtar.Parse([]byte(sharingCases)))
+	dirs, _ := os.ReadDir(cases)
+	for _, d := range dirs {
+		specs = append(specs, spec{cases, filepath.Join(cases, d.Name()), d.Name() != "badref"})
+	}
+	corpus, _ := filepath.Glob("../testdata/bad/*.txtar")
+	for _, path := range corpus {
+		ar, err := txtar.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(path), ".txtar"))
+		extract(t, dir, ar)
+		specs = append(specs, spec{dir, dir, false})
+	}
+	if len(examples) == 0 || len(corpus) == 0 {
+		t.Fatal("the examples or the bad-input corpus are missing")
+	}
+
+	for _, s := range specs {
+		shared, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root, evalWhole: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		shared.Diagnostics.Print(&a)
+		whole.Diagnostics.Print(&b)
+		if a.String() != b.String() {
+			t.Errorf("%s: findings differ\n--- shared\n%s--- whole\n%s", s.dir, a.String(), b.String())
+		}
+		if s.valid && (shared.Diagnostics.HasErrors() || len(shared.Specs) != 1) {
+			t.Errorf("%s does not compile:\n%s", s.dir, a.String())
+		}
+		if !reflect.DeepEqual(shared.Specs, whole.Specs) {
+			t.Errorf("%s: the shared evaluation compiled another Spec than the whole one", s.dir)
+		}
+	}
+}
+
+func extract(t *testing.T, dir string, ar *txtar.Archive) {
+	t.Helper()
+	for _, f := range ar.Files {
+		if f.Name == "want" {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPlanSharing pins what the analysis shares: enough to matter, and
+// nothing a reference, alias or comprehension could reach.
+func TestPlanSharing(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		// want lists "map.key" shared, and per environment the shared
+		// entries it overrides; "none" means no plan.
+		want    []string
+		touched map[string][]string
+	}{{
+		name: "literal entries are shared",
+		src: `name: "x", topics: {a: {}, b: retention: "1d"}, services: web: {image: "w", replicas: *1 | int}
+environments: {dev: project: "p", prod: {project: "q", services: web: replicas: 2}}`,
+		want:    []string{"services.web", "topics.a", "topics.b"},
+		touched: map[string][]string{"dev": nil, "prod": {"services.web"}},
+	}, {
+		name: "an entry referring outside itself is evaluated per environment",
+		src: `project: string, topics: {a: labels: p: project, b: {}}, services: web: env: X: "\(project)"
+environments: dev: project: "p"`,
+		want:    []string{"topics.b"},
+		touched: map[string][]string{"dev": nil},
+	}, {
+		name: "a key some value names stays",
+		src:  `topics: {a: {}, b: a, c: {}}, environments: dev: {}`,
+		want: []string{"topics.c"}, touched: map[string][]string{"dev": nil},
+	}, {
+		name: "a pattern constraint keeps the map whole",
+		src:  `topics: [string]: {}, topics: a: {}, services: web: image: "w", environments: dev: {}`,
+		want: []string{"services.web"}, touched: map[string][]string{"dev": nil},
+	}, {
+		name: "an entry named like a predeclared type keeps its map whole",
+		src:  `topics: {int: {}, a: {}}, services: web: image: "w", environments: dev: {}`,
+		want: []string{"services.web"}, touched: map[string][]string{"dev": nil},
+	}, {
+		name: "an environment written as a pattern is evaluated whole",
+		src:  `topics: a: {}, environments: {dev: {}, prod: topics: [string]: {}}`,
+		want: []string{"topics.a"}, touched: map[string][]string{"dev": nil},
+	}, {
+		name: "a reference to a map of entries turns sharing off",
+		src:  `topics: a: {}, labels: n: "\(len(topics))", environments: dev: {}`,
+		want: []string{"none"},
+	}, {
+		name: "an override reading a map turns sharing off",
+		src:  `topics: a: {}, environments: dev: topics: b: topics.a`,
+		want: []string{"none"},
+	}, {
+		name: "an alias turns sharing off",
+		src:  `T=topics: a: {}, labels: n: "\(len(T))", environments: dev: {}`,
+		want: []string{"none"},
+	}, {
+		name: "a comprehension at the top turns sharing off",
+		src:  `topics: a: {}, for k, _ in {b: 1} { topics: (k): {} }, environments: dev: {}`,
+		want: []string{"none"},
+	}, {
+		name: "a comprehension in a value turns sharing off",
+		src:  `topics: a: {}, labels: {for k, _ in {b: 1} { (k): "x" }}, environments: dev: {}`,
+		want: []string{"none"},
+	}, {
+		name: "an embedding at the top turns sharing off",
+		src:  `{topics: b: {}}, topics: a: {}, environments: dev: {}`,
+		want: []string{"none"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "p.cue"), []byte("package p\n"+tc.src+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			insts := load.Instances([]string{"."}, &load.Config{Dir: dir})
+			if insts[0].Err != nil {
+				t.Fatal(insts[0].Err)
+			}
+			plan := planSharing(insts[0].Files)
+			var got []string
+			touched := map[string][]string{}
+			if plan == nil {
+				got = []string{"none"}
+			} else {
+				for m, keys := range plan.shared {
+					for _, k := range keys {
+						got = append(got, m+"."+k)
+					}
+				}
+				for env, keys := range plan.envs {
+					touched[env] = nil
+					for k := range keys {
+						touched[env] = append(touched[env], strings.Replace(k, "\x00", ".", 1))
+					}
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("shared %v, want %v", got, tc.want)
+			}
+			if plan != nil && !reflect.DeepEqual(touched, tc.touched) {
+				t.Errorf("overridden %v, want %v", touched, tc.touched)
+			}
+		})
+	}
+}
