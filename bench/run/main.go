@@ -2,7 +2,8 @@
 // synthetic pipelines (package synth, as bench/gen does), then measures, in
 // one run and on the same inputs, the wall time, CPU time and peak RSS of
 // pipec vet, pipec build (cold, no-op, and cold on one core), cue vet,
-// cue export and kubectl kustomize over the overlays pipec generated. It
+// cue export and kubectl kustomize over the overlays pipec generated, and
+// how long writing the cold build's files takes by itself (bench/floor). It
 // prints the medians and writes them to bench/RESULTS.md, with the goals of
 // issue 7 judged, and plots them into bench/results.png.
 //
@@ -11,6 +12,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +38,7 @@ const (
 	cueVet       = "cue vet"
 	cueExport    = "cue export"
 	kustomizeAll = "kubectl kustomize, every overlay"
+	writeFloor   = "writing the cold build's files alone"
 )
 
 // config is what the flags select.
@@ -177,6 +180,7 @@ func (r *report) measureSize(n int) error {
 	measures := []step{
 		{pipecVet, s.vet},
 		{pipecBuild, s.build},
+		{writeFloor, s.floor},
 		{pipecNoop, s.rebuild},
 		{cueVet, s.cueVet},
 		{cueExport, s.cueExport},
@@ -340,6 +344,31 @@ func (s *size) build() (sample, error) {
 // nothing changed.
 func (s *size) rebuild() (sample, error) {
 	return measure(s.pipec(nil, "build", "-o", s.out(), "./pipelines/..."))
+}
+
+// floor writes the files of the last cold build again with bench/floor,
+// which does nothing else: the part of a cold build's wall time that
+// depends only on how many files it writes and on the file system.
+func (s *size) floor() (sample, error) {
+	out := filepath.Join(s.dir, "out", "floor")
+	s.trashed++
+	if err := os.Rename(out, filepath.Join(s.trash(), strconv.Itoa(s.trashed))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return sample{}, err
+	}
+	syscall.Sync()
+	cmd := exec.Command(s.t.floor, s.out(), out)
+	cmd.Env = cleanEnv()
+	b, err := cmd.Output()
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w", strings.Join(cmd.Args, " "), err)
+	}
+	var got struct {
+		Wall, CPU time.Duration
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		return sample{}, fmt.Errorf("bench/floor printed %q: %w", b, err)
+	}
+	return sample{wall: got.Wall, cpu: got.CPU}, nil
 }
 
 func (s *size) buildSerial() (sample, error) {

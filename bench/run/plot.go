@@ -33,7 +33,7 @@ func (r *report) plot(png string) error {
 		}
 		for _, name := range r.names {
 			rss := math.NaN()
-			if s, ok := r.stats[key{n, name}]; ok {
+			if s, ok := r.stats[key{n, name}]; ok && s.rss > 0 {
 				rss = float64(s.rss) / 1e6
 			}
 			fmt.Fprintf(&b, "\t%g", rss)

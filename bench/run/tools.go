@@ -16,7 +16,7 @@ import (
 // tools are the programs under test and what the report says about them
 // and the machine.
 type tools struct {
-	pipec, cue, kubectl, gnuplot string // kubectl and gnuplot are empty when not installed
+	pipec, floor, cue, kubectl, gnuplot string // kubectl and gnuplot are empty when not installed
 
 	pipecVersion, goVersion, cueVersion, kubectlVersion string
 	cpus                                                int
@@ -28,6 +28,7 @@ type tools struct {
 func setup(root, bin string) (*tools, error) {
 	t := &tools{
 		pipec:     filepath.Join(bin, "pipec"),
+		floor:     filepath.Join(bin, "floor"),
 		cue:       filepath.Join(bin, "cue"),
 		goVersion: runtime.Version(),
 		cpus:      runtime.NumCPU(),
@@ -38,6 +39,9 @@ func setup(root, bin string) (*tools, error) {
 	}
 	progress("building %s", t.pipec)
 	if _, err := output(root, nil, "go", "build", "-o", t.pipec, "./cmd/pipec"); err != nil {
+		return nil, err
+	}
+	if _, err := output(root, nil, "go", "build", "-o", t.floor, "./bench/floor"); err != nil {
 		return nil, err
 	}
 	t.pipecVersion = gitDescription(root)

@@ -1,0 +1,136 @@
+//go:build unix
+
+// Command floor measures what writing a build's output costs by itself,
+// the part of a cold build no compiler work can remove: it reads the files
+// under SRC into memory, untimed, then writes them under DST as pipec does
+// (a directory at a time, one goroutine per CPU, the files created new),
+// and syncs DST's file system once. It prints the wall and CPU time of the
+// writing and the sync as JSON, for bench/run.
+//
+//	go run ./bench/floor SRC DST
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Result is what floor prints.
+type Result struct {
+	Files int           `json:"files"`
+	Bytes int64         `json:"bytes"`
+	Wall  time.Duration `json:"wall"`
+	CPU   time.Duration `json:"cpu"`
+}
+
+type dir struct {
+	path  string
+	files map[string][]byte
+}
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: floor SRC DST")
+		os.Exit(2)
+	}
+	res, err := run(os.Args[1], os.Args[2])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "floor: %v\n", err)
+		os.Exit(1)
+	}
+	json.NewEncoder(os.Stdout).Encode(res)
+}
+
+func run(src, dst string) (Result, error) {
+	var res Result
+	byDir := map[string]*dir{}
+	var dirs []*dir
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, filepath.Dir(p))
+		dd := byDir[rel]
+		if dd == nil {
+			dd = &dir{path: filepath.Join(dst, rel), files: map[string][]byte{}}
+			byDir[rel] = dd
+			dirs = append(dirs, dd)
+		}
+		dd.files[d.Name()] = data
+		res.Files++
+		res.Bytes += int64(len(data))
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return res, err
+	}
+
+	start, cpu0 := time.Now(), cpuTime()
+	work := make(chan *dir)
+	errs := make(chan error, len(dirs))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for d := range work {
+				errs <- writeDir(d)
+			}
+		})
+	}
+	for _, d := range dirs {
+		work <- d
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return res, err
+		}
+	}
+	if err := syncFS(dst); err != nil {
+		return res, err
+	}
+	res.Wall, res.CPU = time.Since(start), cpuTime()-cpu0
+	return res, nil
+}
+
+func writeDir(d *dir) error {
+	if err := os.MkdirAll(d.path, 0o755); err != nil {
+		return err
+	}
+	for name, data := range d.files {
+		f, err := os.OpenFile(filepath.Join(d.path, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
