@@ -149,15 +149,21 @@ func (b *build) merge(part *build) {
 // the directories dirs.
 func (b *build) planPipeline(name string, files []targets.File, dirs []string, force bool) error {
 	t := b.t
-	// Looked for now, in parallel with the other pipelines: this build
-	// creates its own temporary files only once its plan is made.
-	leftovers, err := t.leftovers(name, dirs)
-	if err != nil {
-		return err
-	}
-	b.leftovers = leftovers
-	if _, err := t.lstat(name); errors.Is(err, fs.ErrNotExist) {
+	// Nothing stands anywhere below a pipeline directory that does not
+	// exist: its files need not be looked for one by one.
+	_, err := t.lstat(name)
+	absent := errors.Is(err, fs.ErrNotExist)
+	if absent {
 		b.fresh = []string{name}
+	} else {
+		// Looked for now, in parallel with the other pipelines: this
+		// build creates its own temporary files only once its plan is
+		// made.
+		leftovers, err := t.leftovers(name, dirs)
+		if err != nil {
+			return err
+		}
+		b.leftovers = leftovers
 	}
 	ixPath := name + "/" + indexName
 	ix := &pipelineIndex{path: ixPath}
@@ -214,6 +220,11 @@ func (b *build) planPipeline(name string, files []targets.File, dirs []string, f
 
 	writes := 0
 	for _, f := range files {
+		if absent {
+			b.writes = append(b.writes, change{path: f.Path, new: f.Data})
+			writes++
+			continue
+		}
 		c, info, err := r.current(f.Path)
 		if err != nil {
 			return err
