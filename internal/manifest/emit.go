@@ -169,9 +169,12 @@ const maxSimpleKey = 100
 
 // plainWord reports whether yaml.v3 certainly writes s as it is, in any
 // position: an ASCII letter first (so no number, timestamp or indicator),
-// then only letters, digits and "_./-", and not one of the words YAML 1.1
-// reads as a bool or null. Most names and labels are such words, and
-// telling so is far cheaper than asking yaml.v3.
+// then only letters, digits and "_./-@", and ':' not last (a ':' before a
+// space or the end would start a mapping), and not one of the words YAML
+// 1.1 reads as a bool or null. Most names, labels and IAM members
+// ("serviceAccount:a@b.iam.gserviceaccount.com") are such words, and
+// telling so is far cheaper than asking yaml.v3. Without spaces a word is
+// never folded onto a second line, however long.
 func plainWord(s string) bool {
 	if s == "" || !isLetter(s[0]) {
 		return false
@@ -181,7 +184,9 @@ func plainWord(s string) bool {
 		c := s[i]
 		switch {
 		case isLetter(c):
-		case c >= '0' && c <= '9', c == '_', c == '.', c == '/', c == '-':
+		case c >= '0' && c <= '9', c == '_', c == '.', c == '/', c == '-', c == '@':
+			letters = false
+		case c == ':' && i < len(s)-1:
 			letters = false
 		default:
 			return false
