@@ -269,10 +269,11 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 		return unitResult{diags: r.diags}
 	}
 	found := false
+	defaults := defaultPaths(files)
 	var shared *sharedEntries
 	if share && countEnvs(user, onlyEnv) > 1 {
 		if plan := planSharing(files); plan != nil {
-			shared = evalShared(sc, plan, user, files, build)
+			shared = evalShared(sc, plan, user, defaults, files, build)
 		}
 	}
 	for envs.Next() {
@@ -288,7 +289,7 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 		}
 		p, done := shared.resolve(r, def, user, envs.Value(), name, dir)
 		if !done {
-			p = resolveEnv(r, def, user, envs.Value(), name, dir)
+			p = resolveEnv(r, def, user, envs.Value(), defaults, name, dir)
 		}
 		if p != nil {
 			spec.Envs = append(spec.Envs, p)
@@ -311,8 +312,8 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 // user's values are unified first and closed by the schema afterwards: that
 // way a misspelt field in an environment is reported once, where it was
 // written.
-func resolveEnv(r *reporter, def, user, override cue.Value, env, dir string) *schema.Pipeline {
-	v := def.Unify(user.Unify(override))
+func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path, env, dir string) *schema.Pipeline {
+	v := def.Unify(commitDefaults(user.Unify(override), defaults))
 	valid := true
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
 		explainEnvErrors(r, err, def, user, override, env)

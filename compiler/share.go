@@ -464,19 +464,23 @@ func copyValue(dst, src reflect.Value) {
 type sharedEntries struct {
 	plan *sharePlan
 	// rest is the spec without them, evaluated per environment.
-	rest    cue.Value
-	decoded map[string]map[string]any
+	rest     cue.Value
+	defaults []cue.Path
+	decoded  map[string]map[string]any
 }
 
 // evalShared evaluates the shared entries of plan. It returns nil if any
 // of them has an error: the whole evaluation then reports it, where the
 // user wrote it.
-func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, files []*ast.File, build func() cue.Value) *sharedEntries {
+func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []cue.Path, files []*ast.File, build func() cue.Value) *sharedEntries {
 	rest := plan.buildRest(files, build)
 	if rest.Err() != nil {
 		return nil
 	}
-	s := &sharedEntries{plan: plan, rest: rest, decoded: map[string]map[string]any{}}
+	s := &sharedEntries{plan: plan, rest: rest, defaults: defaults, decoded: map[string]map[string]any{}}
+	// No environment overrides a shared entry, so the base's defaults are
+	// the ones every environment commits for it (defaults.go).
+	user = commitDefaults(user, defaults)
 	for _, k := range entryKinds {
 		keys := plan.shared[k.name]
 		if len(keys) == 0 {
@@ -518,7 +522,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 			base = base.FillPath(path, user.LookupPath(path))
 		}
 	}
-	v := def.Unify(base.Unify(override))
+	v := def.Unify(commitDefaults(base.Unify(override), s.defaults))
 	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
 		return nil, false
 	}
@@ -537,7 +541,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	var whole cue.Value
 	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, positions: func() cue.Value {
 		if !whole.Exists() {
-			whole = def.Unify(user.Unify(override))
+			whole = def.Unify(commitDefaults(user.Unify(override), s.defaults))
 		}
 		return whole
 	}}

@@ -1,0 +1,113 @@
+package compiler
+
+import (
+	"slices"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
+)
+
+// A spec's defaults win over the schema's.
+//
+// CUE unifies two defaults into one, and when they differ, into none: a
+// spec's `replicas: *2 | int` and the schema's `int & >=0 | *1` leave
+// replicas with no value, so every environment that does not set it
+// failed, although writing the base value as a default is exactly how
+// pipec tells users to let environments change it. So before the schema
+// applies, each value the spec writes as a default and its environment
+// leaves open is fixed to the spec's default.
+
+// defaultPaths lists where a spec's files write a default (`*v | ...`):
+// the paths of fields reached from the top through constant labels, those
+// under environments.<env> included without that prefix, since that is
+// where they land once the environment is unified with the base. Defaults
+// under pattern constraints, comprehensions or computed labels are not
+// listed and keep CUE's own rule.
+func defaultPaths(files []*ast.File) []cue.Path {
+	var paths []cue.Path
+	seen := map[string]bool{}
+	var walk func(decls []ast.Decl, at []cue.Selector)
+	walk = func(decls []ast.Decl, at []cue.Selector) {
+		for _, d := range decls {
+			f, ok := d.(*ast.Field)
+			if !ok || f.Constraint != token.ILLEGAL {
+				continue
+			}
+			name, ok := plainLabel(f)
+			if !ok {
+				continue
+			}
+			if _, isIdent := f.Label.(*ast.Ident); isIdent && (name[0] == '#' || name[0] == '_') {
+				continue // definitions and hidden fields are not the spec's values
+			}
+			path := append(slices.Clone(at), cue.Str(name))
+			if len(at) == 1 && at[0].String() == "environments" {
+				path = nil // an environment's fields land at the top
+			}
+			value := f.Value
+			for {
+				p, ok := value.(*ast.ParenExpr)
+				if !ok {
+					break
+				}
+				value = p.X
+			}
+			switch v := value.(type) {
+			case *ast.StructLit:
+				walk(v.Elts, path)
+			case *ast.BinaryExpr:
+				if path != nil && v.Op == token.OR && hasDefault(v) {
+					p := cue.MakePath(path...)
+					if !seen[p.String()] {
+						seen[p.String()] = true
+						paths = append(paths, p)
+					}
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		if f != nil {
+			walk(f.Decls, nil)
+		}
+	}
+	return paths
+}
+
+// hasDefault reports whether a disjunction marks one of its terms with *.
+func hasDefault(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.BinaryExpr:
+		return e.Op == token.OR && (hasDefault(e.X) || hasDefault(e.Y))
+	case *ast.UnaryExpr:
+		return e.Op == token.MUL
+	case *ast.ParenExpr:
+		return hasDefault(e.X)
+	}
+	return false
+}
+
+// commitDefaults fixes each value at paths that is still open in v but has
+// a default to that default, in one unification.
+func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
+	var fixed cue.Value
+	for _, p := range paths {
+		f := v.LookupPath(p)
+		if !f.Exists() || f.IsConcrete() {
+			continue
+		}
+		d, ok := f.Default()
+		if !ok || !d.IsConcrete() {
+			continue
+		}
+		if !fixed.Exists() {
+			fixed = v.Context().CompileString("{}")
+		}
+		fixed = fixed.FillPath(p, d)
+	}
+	if !fixed.Exists() {
+		return v
+	}
+	return v.Unify(fixed)
+}
