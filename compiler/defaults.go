@@ -89,25 +89,36 @@ func hasDefault(e ast.Expr) bool {
 }
 
 // commitDefaults fixes each value at paths that is still open in v but has
-// a default to that default, in one unification.
+// a default to that default. The defaults are all read from v as it is,
+// then filled in together: filling adds conjuncts without evaluating.
 func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
-	var fixed cue.Value
+	type fill struct {
+		path cue.Path
+		to   cue.Value
+	}
+	var fills []fill
 	for _, p := range paths {
 		f := v.LookupPath(p)
 		if !f.Exists() || f.IsConcrete() {
 			continue
 		}
-		d, ok := f.Default()
-		if !ok || !d.IsConcrete() {
-			continue
+		if d, ok := f.Default(); ok && d.IsConcrete() {
+			fills = append(fills, fill{p, d})
 		}
-		if !fixed.Exists() {
-			fixed = v.Context().CompileString("{}")
+	}
+	for _, f := range fills {
+		v = v.FillPath(f.path, f.to)
+	}
+	return v
+}
+
+// under returns the paths inside entry key of map m, relative to it.
+func under(paths []cue.Path, m, key string) []cue.Path {
+	var out []cue.Path
+	for _, p := range paths {
+		if sels := p.Selectors(); len(sels) > 2 && sels[0].String() == m && sels[1].Unquoted() == key {
+			out = append(out, cue.MakePath(sels[2:]...))
 		}
-		fixed = fixed.FillPath(p, d)
 	}
-	if !fixed.Exists() {
-		return v
-	}
-	return v.Unify(fixed)
+	return out
 }

@@ -478,9 +478,6 @@ func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []c
 		return nil
 	}
 	s := &sharedEntries{plan: plan, rest: rest, defaults: defaults, decoded: map[string]map[string]any{}}
-	// No environment overrides a shared entry, so the base's defaults are
-	// the ones every environment commits for it (defaults.go).
-	user = commitDefaults(user, defaults)
 	for _, k := range entryKinds {
 		keys := plan.shared[k.name]
 		if len(keys) == 0 {
@@ -488,7 +485,11 @@ func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []c
 		}
 		out := make(map[string]any, len(keys))
 		for _, key := range keys {
-			v := sc.entryDefs[k.name].Unify(user.LookupPath(cue.MakePath(cue.Str(k.name), cue.Str(key))))
+			// No environment overrides a shared entry, so the base's
+			// defaults are the ones every environment commits for it
+			// (defaults.go).
+			entry := commitDefaults(user.LookupPath(cue.MakePath(cue.Str(k.name), cue.Str(key))), under(defaults, k.name, key))
+			v := sc.entryDefs[k.name].Unify(entry)
 			if v.Validate(cue.Concrete(true), cue.Final()) != nil {
 				return nil
 			}
@@ -501,6 +502,13 @@ func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []c
 		s.decoded[k.name] = out
 	}
 	return s
+}
+
+// isShared reports whether environment env takes entry key of map m from
+// the shared evaluation.
+func (s *sharedEntries) isShared(env, m, key string) bool {
+	_, shared := slices.BinarySearch(s.plan.shared[m], key)
+	return shared && s.plan.isShared(env, m, key)
 }
 
 // resolve is resolveEnv for an environment of a plan. It returns false,
@@ -522,7 +530,13 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 			base = base.FillPath(path, user.LookupPath(path))
 		}
 	}
-	v := def.Unify(commitDefaults(base.Unify(override), s.defaults))
+	var defaults []cue.Path // those not inside the shared entries
+	for _, p := range s.defaults {
+		if sels := p.Selectors(); len(sels) < 2 || !s.isShared(env, sels[0].String(), sels[1].Unquoted()) {
+			defaults = append(defaults, p)
+		}
+	}
+	v := def.Unify(commitDefaults(base.Unify(override), defaults))
 	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
 		return nil, false
 	}
