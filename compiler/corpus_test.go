@@ -34,16 +34,9 @@ func TestBadInputs(t *testing.T) {
 			for _, f := range ar.Files {
 				if f.Name == "want" {
 					want = f.Data
-					continue
-				}
-				p := filepath.Join(dir, filepath.FromSlash(f.Name))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-					t.Fatal(err)
 				}
 			}
+			extract(t, dir, ar)
 			res, err := Compile(context.Background(), []string{dir}, Options{Root: dir})
 			if err != nil {
 				t.Fatal(err)

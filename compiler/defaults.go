@@ -30,11 +30,7 @@ func defaultPaths(files []*ast.File) []cue.Path {
 	var walk func(decls []ast.Decl, at []cue.Selector)
 	walk = func(decls []ast.Decl, at []cue.Selector) {
 		for _, d := range decls {
-			f, ok := d.(*ast.Field)
-			if !ok || f.Constraint != token.ILLEGAL {
-				continue
-			}
-			name, ok := plainLabel(f)
+			f, name, ok := plainField(d)
 			if !ok {
 				continue
 			}

@@ -8,15 +8,10 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue/load"
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
-// TestSpecDefaultsWinOverTheSchemas: a base value written as a default that
-// differs from the schema's default is what environments that leave it
-// alone get, whichever way the environments are evaluated.
-func TestSpecDefaultsWinOverTheSchemas(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
-		"pipeline.cue": `package p
+const defaultsSpec = `package p
 
 name: "defaults"
 images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
@@ -36,16 +31,14 @@ environments: {
 		subscriptions: pull: ackDeadline: *60 | int
 	}
 }
-`,
-		"web/app.py": "print(1)\n",
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+`
+
+// TestSpecDefaultsWinOverTheSchemas: a base value written as a default that
+// differs from the schema's default is what environments that leave it
+// alone get, whichever way the environments are evaluated.
+func TestSpecDefaultsWinOverTheSchemas(t *testing.T) {
+	dir := t.TempDir()
+	extract(t, dir, txtar.Parse([]byte("-- pipeline.cue --\n"+defaultsSpec+"-- web/app.py --\nprint(1)\n")))
 	for _, whole := range []bool{false, true} {
 		res, err := Compile(context.Background(), []string{dir}, Options{Root: dir, evalWhole: whole})
 		if err != nil {

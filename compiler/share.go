@@ -255,11 +255,7 @@ func (a *shareAnalysis) entryMap(m string, v ast.Expr) bool {
 		a.candidate[m] = keys
 	}
 	for _, e := range lit.Elts {
-		f, ok := e.(*ast.Field)
-		var key string
-		if ok {
-			key, ok = plainLabel(f)
-		}
+		f, key, ok := plainField(e)
 		if !ok || predeclared[key] || strings.HasPrefix(key, "#") || strings.HasPrefix(key, "_") {
 			a.dynamic[m] = true
 			if !a.references(e) {
@@ -286,11 +282,7 @@ func (a *shareAnalysis) environments(v ast.Expr) bool {
 		return false
 	}
 	for _, e := range lit.Elts {
-		f, ok := e.(*ast.Field)
-		if !ok {
-			return false
-		}
-		env, ok := plainLabel(f)
+		f, env, ok := plainField(e)
 		if !ok {
 			return false
 		}
@@ -305,11 +297,7 @@ func (a *shareAnalysis) environments(v ast.Expr) bool {
 			continue
 		}
 		for _, e := range over.Elts {
-			f, ok := e.(*ast.Field)
-			var name string
-			if ok {
-				name, ok = plainLabel(f)
-			}
+			f, name, ok := plainField(e)
 			if !ok {
 				a.unread[env] = true
 				continue
@@ -323,11 +311,7 @@ func (a *shareAnalysis) environments(v ast.Expr) bool {
 				continue
 			}
 			for _, e := range entries.Elts {
-				f, ok := e.(*ast.Field)
-				var key string
-				if ok {
-					key, ok = plainLabel(f)
-				}
+				_, key, ok := plainField(e)
 				if !ok {
 					a.unread[env] = true
 					continue
@@ -337,6 +321,17 @@ func (a *shareAnalysis) environments(v ast.Expr) bool {
 		}
 	}
 	return true
+}
+
+// plainField returns d as a regular field with a plain label (plainLabel),
+// and that label.
+func plainField(d ast.Decl) (*ast.Field, string, bool) {
+	f, ok := d.(*ast.Field)
+	if !ok {
+		return nil, "", false
+	}
+	name, ok := plainLabel(f)
+	return f, name, ok
 }
 
 // plainLabel is the name of a regular field written as an identifier or a

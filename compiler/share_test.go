@@ -228,6 +228,8 @@ func TestSharingMatchesWholeEvaluation(t *testing.T) {
 	}
 }
 
+// extract writes an archive's files under dir, all but "want", which
+// holds what a test expects.
 func extract(t *testing.T, dir string, ar *txtar.Archive) {
 	t.Helper()
 	for _, f := range ar.Files {
