@@ -48,19 +48,27 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 		switch {
 		case recursive:
 			found := false
-			_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+			// Each directory is read once, for its pipeline files and
+			// its subdirectories alike, in the order WalkDir would take.
+			var walk func(dir string)
+			walk = func(dir string) {
+				entries, err := os.ReadDir(dir)
 				if err != nil {
-					return nil
+					return
 				}
-				if d.IsDir() && p != abs && skipDir(d.Name()) {
-					return filepath.SkipDir
-				}
-				if d.IsDir() && isPipelineDir(p) {
+				if hasSpec(dir, entries) {
 					found = true
-					add(p)
+					add(dir)
 				}
-				return nil
-			})
+				for _, e := range entries {
+					if e.IsDir() && !skipDir(e.Name()) {
+						walk(filepath.Join(dir, e.Name()))
+					}
+				}
+			}
+			if info.IsDir() {
+				walk(abs)
+			}
 			if !found {
 				r.at(CodeNoPipeline, token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
 			}
@@ -113,23 +121,29 @@ func hasCUEFiles(dir string) bool {
 	if err != nil {
 		return false
 	}
-	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(entries, isCUEFile)
 }
+
+func isCUEFile(e fs.DirEntry) bool { return !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") }
 
 // isPipelineDir reports whether dir holds a spec: CUE files, or a
 // pipeline.yaml, pipeline.yml or pipeline.json.
 func isPipelineDir(dir string) bool {
-	if hasCUEFiles(dir) {
+	entries, err := os.ReadDir(dir)
+	return err == nil && hasSpec(dir, entries)
+}
+
+// hasSpec is isPipelineDir for a directory already read.
+func hasSpec(dir string, entries []fs.DirEntry) bool {
+	if slices.ContainsFunc(entries, isCUEFile) {
 		return true
 	}
-	for _, name := range dataSpecNames {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			return true
+	for _, e := range entries {
+		if slices.Contains(dataSpecNames, e.Name()) {
+			// A link to a file counts, as os.Stat would say.
+			if _, err := os.Stat(filepath.Join(dir, e.Name())); err == nil {
+				return true
+			}
 		}
 	}
 	return false

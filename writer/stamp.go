@@ -1,7 +1,6 @@
 package writer
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -232,62 +231,68 @@ func (e stampEntry) appendLine(b []byte) []byte {
 	return append(b, '\n')
 }
 
-var errBadStamp = errors.New("malformed stamp")
-
-func decodeStamp(data []byte) ([]stampEntry, error) {
-	text, ok := strings.CutPrefix(string(data), stampHeader)
-	if !ok {
-		return nil, errBadStamp
+// parseStampLine reads one line that appendLine wrote.
+func parseStampLine(line string) (e stampEntry, ok bool) {
+	kind, rest, _ := strings.Cut(line, " ")
+	ok = kind == "g" || kind == "-"
+	e.generated = kind == "g"
+	field := func(base int) uint64 {
+		var f string
+		f, rest, _ = strings.Cut(rest, " ")
+		n, err := strconv.ParseUint(f, base, 64)
+		ok = ok && err == nil
+		return n
 	}
-	entries := make([]stampEntry, 0, strings.Count(text, "\n"))
-	for line := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
-		var e stampEntry
-		kind, rest, _ := strings.Cut(line, " ")
-		ok := kind == "g" || kind == "-"
-		e.generated = kind == "g"
-		field := func(base int) uint64 {
-			var f string
-			f, rest, _ = strings.Cut(rest, " ")
-			n, err := strconv.ParseUint(f, base, 64)
-			ok = ok && err == nil
-			return n
-		}
-		e.stat.dev = field(10)
-		e.stat.ino = field(10)
-		e.stat.mode = uint32(field(8))
-		e.stat.size = int64(field(10))
-		e.stat.mtime = int64(field(10))
-		e.stat.ctime = int64(field(10))
-		e.path = rest
-		if !ok || !cleanRelative(e.path) {
-			return nil, errBadStamp
-		}
-		entries = append(entries, e)
-	}
-	return entries, nil
+	e.stat.dev = field(10)
+	e.stat.ino = field(10)
+	e.stat.mode = uint32(field(8))
+	e.stat.size = int64(field(10))
+	e.stat.mtime = int64(field(10))
+	e.stat.ctime = int64(field(10))
+	e.path = rest
+	return e, ok && cleanRelative(e.path)
 }
 
 // unchangedSince reports whether pipeline's directory is exactly as stamp
-// recorded it, and if so returns the generated files in it.
+// recorded it, and if so returns the generated files in it. The stamp is
+// checked as it is read; the directories stay open until it is done, since
+// its entries come a directory at a time but the directories themselves
+// come last.
 func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
-	entries, err := decodeStamp(stamp)
-	if err != nil || len(entries) == 0 || entries[0].path != pipeline || t.root == nil {
+	text, ok := strings.CutPrefix(string(stamp), stampHeader)
+	if !ok || t.root == nil {
 		return nil, false
 	}
-	// One directory at a time, each opened once.
-	slices.SortStableFunc(entries[1:], func(a, b stampEntry) int { return strings.Compare(path.Dir(a.path), path.Dir(b.path)) })
-	r := &dirReader{t: t}
-	defer r.close()
+	open := map[string]*os.Root{}
+	defer func() {
+		for _, d := range open {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
 	var generated []string
-	for _, e := range entries {
-		if pipelineOf(e.path) != pipeline {
+	first := true
+	for line := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
+		e, ok := parseStampLine(line)
+		if !ok || pipelineOf(e.path) != pipeline || first && e.path != pipeline {
 			return nil, false
 		}
-		d, name := r.open(e.path)
-		if d == nil {
-			return nil, false
+		first = false
+		dir := path.Dir(e.path)
+		d, seen := open[dir]
+		if !seen {
+			d, _ = t.root.OpenRoot(filepath.FromSlash(dir))
+			open[dir] = d
 		}
-		info, err := d.Lstat(name)
+		var info fs.FileInfo
+		var err error
+		if d != nil {
+			info, err = d.Lstat(path.Base(e.path))
+		} else {
+			// Whatever stands in the way says so from the root.
+			info, err = t.root.Lstat(filepath.FromSlash(e.path))
+		}
 		if err != nil {
 			return nil, false
 		}
