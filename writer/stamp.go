@@ -263,11 +263,15 @@ func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
 	if !ok || t.root == nil {
 		return nil, false
 	}
-	open := map[string]*os.Root{}
+	type dir struct {
+		lstat func(string) (fileStat, bool)
+		done  func()
+	}
+	open := map[string]dir{}
 	defer func() {
 		for _, d := range open {
-			if d != nil {
-				d.Close()
+			if d.done != nil {
+				d.done()
 			}
 		}
 	}()
@@ -279,24 +283,22 @@ func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
 			return nil, false
 		}
 		first = false
-		dir := path.Dir(e.path)
-		d, seen := open[dir]
+		parent := path.Dir(e.path)
+		d, seen := open[parent]
 		if !seen {
-			d, _ = t.root.OpenRoot(filepath.FromSlash(dir))
-			open[dir] = d
+			d.lstat, d.done = dirStatter(t.root, filepath.FromSlash(parent))
+			open[parent] = d
 		}
-		var info fs.FileInfo
-		var err error
-		if d != nil {
-			info, err = d.Lstat(path.Base(e.path))
-		} else {
+		var st fileStat
+		if d.lstat != nil {
+			st, ok = d.lstat(path.Base(e.path))
+		} else if info, err := t.root.Lstat(filepath.FromSlash(e.path)); err == nil {
 			// Whatever stands in the way says so from the root.
-			info, err = t.root.Lstat(filepath.FromSlash(e.path))
+			st, ok = statOf(info)
+		} else {
+			ok = false
 		}
-		if err != nil {
-			return nil, false
-		}
-		if st, ok := statOf(info); !ok || st != e.stat {
+		if !ok || st != e.stat {
 			return nil, false
 		}
 		if e.generated {
