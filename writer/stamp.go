@@ -263,18 +263,8 @@ func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
 	if !ok || t.root == nil {
 		return nil, false
 	}
-	type dir struct {
-		lstat func(string) (fileStat, bool)
-		done  func()
-	}
-	open := map[string]dir{}
-	defer func() {
-		for _, d := range open {
-			if d.done != nil {
-				d.done()
-			}
-		}
-	}()
+	st := newStatter(t.root)
+	defer st.close()
 	var generated []string
 	first := true
 	for line := range strings.SplitSeq(strings.TrimSuffix(text, "\n"), "\n") {
@@ -283,22 +273,8 @@ func (t *tree) unchangedSince(pipeline string, stamp []byte) ([]string, bool) {
 			return nil, false
 		}
 		first = false
-		parent := path.Dir(e.path)
-		d, seen := open[parent]
-		if !seen {
-			d.lstat, d.done = dirStatter(t.root, filepath.FromSlash(parent))
-			open[parent] = d
-		}
-		var st fileStat
-		if d.lstat != nil {
-			st, ok = d.lstat(path.Base(e.path))
-		} else if info, err := t.root.Lstat(filepath.FromSlash(e.path)); err == nil {
-			// Whatever stands in the way says so from the root.
-			st, ok = statOf(info)
-		} else {
-			ok = false
-		}
-		if !ok || st != e.stat {
+		now, ok := st.lstat(e.path)
+		if !ok || now != e.stat {
 			return nil, false
 		}
 		if e.generated {

@@ -5,7 +5,7 @@ package writer
 import (
 	"io/fs"
 	"os"
-	"strings"
+	"path"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -27,38 +27,80 @@ func statOf(info fs.FileInfo) (fileStat, bool) {
 	}, true
 }
 
-// dirStatter returns a function that describes names in directory dir
-// below root, as statOf would, and a function that closes the directory;
-// nil if the directory cannot be opened. It asks the kernel directly,
-// through the directory's descriptor: a no-op build of 1000 pipelines
-// checks 186,500 entries, and os.Root.Lstat allocates a FileInfo for each.
-// The names are single path elements and links are not followed, so
-// nothing leaves the directory.
-func dirStatter(root *os.Root, dir string) (lstat func(name string) (fileStat, bool), done func()) {
-	f, err := root.Open(dir)
-	if err != nil {
-		return nil, nil
+// statter describes the entries a stamp lists, as statOf would. It asks
+// the kernel directly, through descriptors of the directories: a no-op
+// build of 1000 pipelines checks 186,500 entries in some 15,000
+// directories, and os.Root, which allocates a FileInfo for each entry and
+// opens every directory from the root one element at a time, took most of
+// its time. A pipeline's directory is opened through the root; each
+// directory below through its parent, by a single name and without
+// following links, so nothing leaves the root.
+type statter struct {
+	root  *os.Root
+	fds   map[string]int // by slash path; -1 where opening failed
+	files []*os.File     // opened through the root, to close
+}
+
+func newStatter(root *os.Root) *statter {
+	return &statter{root: root, fds: map[string]int{}}
+}
+
+func (s *statter) lstat(p string) (fileStat, bool) {
+	fd, ok := s.dir(path.Dir(p))
+	if !ok {
+		return fileStat{}, false
 	}
-	fd := int(f.Fd())
-	return func(name string) (fileStat, bool) {
-		if strings.Contains(name, "/") {
-			return fileStat{}, false
+	var st unix.Stat_t
+	err := unix.Fstatat(fd, path.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW)
+	for err == unix.EINTR {
+		err = unix.Fstatat(fd, path.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if err != nil {
+		return fileStat{}, false
+	}
+	return fileStat{
+		dev:   st.Dev,
+		ino:   st.Ino,
+		mode:  st.Mode,
+		size:  st.Size,
+		mtime: st.Mtim.Nano(),
+		ctime: st.Ctim.Nano(),
+	}, true
+}
+
+// dir returns a descriptor of directory p (a clean slash path below the
+// root).
+func (s *statter) dir(p string) (int, bool) {
+	if fd, ok := s.fds[p]; ok {
+		return fd, fd >= 0
+	}
+	fd := -1
+	if parent := path.Dir(p); parent == "." {
+		if f, err := s.root.Open(p); err == nil {
+			s.files = append(s.files, f)
+			fd = int(f.Fd())
 		}
-		var st unix.Stat_t
-		err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	} else if pfd, ok := s.dir(parent); ok {
+		const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+		nfd, err := unix.Openat(pfd, path.Base(p), flags, 0)
 		for err == unix.EINTR {
-			err = unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			nfd, err = unix.Openat(pfd, path.Base(p), flags, 0)
 		}
-		if err != nil {
-			return fileStat{}, false
+		if err == nil {
+			fd = nfd
 		}
-		return fileStat{
-			dev:   st.Dev,
-			ino:   st.Ino,
-			mode:  st.Mode,
-			size:  st.Size,
-			mtime: st.Mtim.Nano(),
-			ctime: st.Ctim.Nano(),
-		}, true
-	}, func() { f.Close() }
+	}
+	s.fds[p] = fd
+	return fd, fd >= 0
+}
+
+func (s *statter) close() {
+	for p, fd := range s.fds {
+		if fd >= 0 && path.Dir(p) != "." {
+			unix.Close(fd)
+		}
+	}
+	for _, f := range s.files {
+		f.Close()
+	}
 }
