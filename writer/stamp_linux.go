@@ -17,14 +17,13 @@ func statOf(info fs.FileInfo) (fileStat, bool) {
 	if !ok {
 		return fileStat{}, false
 	}
-	return fileStat{
-		dev:   uint64(st.Dev),
-		ino:   st.Ino,
-		mode:  st.Mode,
-		size:  st.Size,
-		mtime: st.Mtim.Nano(),
-		ctime: st.Ctim.Nano(),
-	}, true
+	return fileStatOf(uint64(st.Dev), st.Ino, st.Mode, st.Size, st.Mtim.Nano(), st.Ctim.Nano()), true
+}
+
+// fileStatOf gathers the fields of a stat(2) result, which syscall and
+// x/sys/unix each describe with a type of their own.
+func fileStatOf(dev, ino uint64, mode uint32, size, mtime, ctime int64) fileStat {
+	return fileStat{dev: dev, ino: ino, mode: mode, size: size, mtime: mtime, ctime: ctime}
 }
 
 // statter describes the entries a stamp lists, as statOf would. It asks
@@ -58,14 +57,7 @@ func (s *statter) lstat(p string) (fileStat, bool) {
 	if err != nil {
 		return fileStat{}, false
 	}
-	return fileStat{
-		dev:   st.Dev,
-		ino:   st.Ino,
-		mode:  st.Mode,
-		size:  st.Size,
-		mtime: st.Mtim.Nano(),
-		ctime: st.Ctim.Nano(),
-	}, true
+	return fileStatOf(uint64(st.Dev), st.Ino, st.Mode, st.Size, st.Mtim.Nano(), st.Ctim.Nano()), true
 }
 
 // dir returns a descriptor of directory p (a clean slash path below the
