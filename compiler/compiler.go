@@ -48,6 +48,13 @@ type Options struct {
 	// ones compile, and never holds every model at once. An error from
 	// OnSpec stops the compilation and is returned by Compile.
 	OnSpec func(spec *schema.Spec, findings Diagnostics) error
+	// Reuse, when set, is asked about each pipeline directory first, in
+	// the worker that would compile it. Reporting true leaves the pipeline
+	// out of the compilation, as if it had not been named: the caller has
+	// its result already, from a build cache. Asking in the workers lets
+	// hashing a pipeline's inputs overlap with compiling the others. An
+	// error stops the compilation and is returned by Compile.
+	Reuse func(dir string) (bool, error)
 
 	// evalWhole turns off sharing evaluations between environments
 	// (share.go), for tests to compare against.
@@ -91,6 +98,14 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 	defer cancel(nil)
 	var progress sync.Mutex
 	done := 0
+	reportProgress := func() {
+		if opts.Progress != nil {
+			progress.Lock()
+			done++
+			opts.Progress(done, len(dirs))
+			progress.Unlock()
+		}
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(workers, len(dirs)) {
@@ -100,6 +115,17 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 				if ctx.Err() != nil {
 					continue
 				}
+				if opts.Reuse != nil {
+					reused, err := opts.Reuse(dirs[i])
+					if err != nil {
+						cancel(err)
+						continue
+					}
+					if reused {
+						reportProgress()
+						continue
+					}
+				}
 				results[i] = compileDir(sc.get(), dirs[i], cwd, root, opts.Env, !opts.AllowUnpinned, !opts.evalWhole)
 				if r := &results[i]; r.spec != nil && opts.OnSpec != nil {
 					if err := opts.OnSpec(r.spec, r.diags); err != nil {
@@ -108,12 +134,7 @@ func Compile(ctx context.Context, paths []string, opts Options) (*Result, error)
 					}
 					r.spec = nil
 				}
-				if opts.Progress != nil {
-					progress.Lock()
-					done++
-					opts.Progress(done, len(dirs))
-					progress.Unlock()
-				}
+				reportProgress()
 			}
 		})
 	}

@@ -142,15 +142,21 @@ var (
 )
 
 // selfHash identifies this build of pipec by its executable's content, so
-// a new pipec never reuses an old one's results, whatever its version says.
-// With a cache directory, the hash is kept there under the executable's
-// path, device, inode, size, mtime and ctime: replacing or rewriting the
-// file changes some of them, and the hash is taken again.
+// a new pipec never reuses an old one's results, whatever its version says:
+// by the build ID go build wrote into it, which hashes that content, or
+// else by hashing the file. With a cache directory, that hash is kept
+// there under the executable's path, device, inode, size, mtime and ctime:
+// replacing or rewriting the file changes some of them, and the hash is
+// taken again.
 func selfHash(cacheDir string) (string, error) {
 	selfOnce.Do(func() {
 		exe, err := os.Executable()
 		if err != nil {
 			selfErr = err
+			return
+		}
+		if id, ok := goBuildID(exe); ok {
+			selfSum = "go build ID " + id
 			return
 		}
 		selfSum, selfErr = hashFile(exe, cacheDir)

@@ -2,10 +2,13 @@ package buildcache
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/pipec/pipec/targets"
@@ -165,5 +168,66 @@ func TestExecutableHashIsKeptUntilTheFileChanges(t *testing.T) {
 	}
 	if got := hash(); got != sumOf("build 3") {
 		t.Errorf("after a replacement: %s, want %s", got, sumOf("build 3"))
+	}
+}
+
+// pipec identifies itself by the build ID go build wrote, the one
+// `go tool buildid` reads, and hashes executables that have none.
+func TestExecutableIsIdentifiedByItsGoBuildID(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("build IDs are read from ELF executables only")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "tool", "buildid", exe).Output()
+	if err != nil {
+		t.Fatalf("go tool buildid %s: %v", exe, err)
+	}
+	want := strings.TrimSpace(string(out))
+	got, ok := goBuildID(exe)
+	if !ok || got != want {
+		t.Fatalf("goBuildID = %q, %v; go tool buildid says %q", got, ok, want)
+	}
+	self, err := selfHash(t.TempDir())
+	if err != nil || self != "go build ID "+want {
+		t.Fatalf("selfHash = %q, %v", self, err)
+	}
+
+	// Not an ELF file, or an ELF file without the note: no ID.
+	plain := filepath.Join(t.TempDir(), "plain")
+	os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o755)
+	if id, ok := goBuildID(plain); ok {
+		t.Errorf("a shell script has build ID %q", id)
+	}
+
+	note := func(owner string, typ uint32, id string) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, uint32(len(owner)))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(id)))
+		b = binary.LittleEndian.AppendUint32(b, typ)
+		return append(append(b, owner...), id...)
+	}
+	good := strings.Repeat("abcdefghij", 2)
+	four := good + "/" + good + "/" + good + "/" + strings.Repeat("-_09AZaz12", 2)
+	for _, tc := range []struct {
+		name string
+		note []byte
+		ok   bool
+	}{
+		{"go build's", note("Go\x00\x00", 4, four), true},
+		{"linked with -buildid=", note("Go\x00\x00", 4, ""), false},
+		{"made up", note("Go\x00\x00", 4, "redacted"), false},
+		{"two parts", note("Go\x00\x00", 4, good+"/"+good), false},
+		{"a part too short", note("Go\x00\x00", 4, four[1:]), false},
+		{"a character outside base64url", note("Go\x00\x00", 4, strings.Replace(four, "a", "+", 1)), false},
+		{"another owner", note("GNU\x00", 4, four), false},
+		{"another type", note("Go\x00\x00", 3, four), false},
+		{"cut short", note("Go\x00\x00", 4, four)[:40], false},
+		{"empty", nil, false},
+	} {
+		if id, ok := parseBuildIDNote(tc.note, binary.LittleEndian); ok != tc.ok || ok && id != four {
+			t.Errorf("%s: got %q, %v; want ok %v", tc.name, id, ok, tc.ok)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,74 +56,95 @@ func generate(ctx context.Context, args []string, opts compiler.Options, cache *
 	names := &nameSet{seen: map[string]bool{}}
 	to = names.onePerName(to)
 	if cache == nil {
-		return checkNames(ctx, args, opts)(compileAndGenerate(ctx, args, opts, nil, nil, to))
-	}
-	dirs, diags, err := compiler.Dirs(args)
-	if err != nil || diags.HasErrors() {
-		return nil, diags, err
+		return checkNames(ctx, args, opts)(compileAndGenerate(ctx, args, opts, nil, to))
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
-	// Hashing a pipeline's inputs and reading its entry is file I/O and
-	// hashing, independent per pipeline.
-	keys := make([]string, len(dirs))
-	hits := make([]*buildcache.Entry, len(dirs))
-	stamped := make([]bool, len(dirs))
-	sinkErrs := make([]error, len(dirs))
-	forEach(len(dirs), func(i int) {
-		// The working directory is part of the key because cached
-		// warnings name files relative to it.
-		key, err := cache.Key(dirs[i], compiler.HeaderDir(opts.Root, dirs[i])+"\x00"+cwd)
-		if err != nil {
-			return // no key: compile it, do not store it
-		}
-		keys[i] = key
-		if st != nil && to != nil {
-			if s, ok := cache.GetStamp(key, st.out); ok && names.claim(s.Name) {
-				if st.addUnchanged(s.Name, s.Tree) {
-					hits[i] = &buildcache.Entry{Name: s.Name, Warnings: s.Warnings}
-					stamped[i] = true
-					return
-				}
-				names.release(s.Name)
-			}
-		}
-		e, ok := cache.Get(key)
-		if ok && to != nil {
-			sinkErrs[i] = to(e.Name, e.Files)
-			e.Files = nil
-		}
-		hits[i] = e
-	})
-	if err := errors.Join(sinkErrs...); err != nil {
-		return nil, nil, err
+	r := &reuse{cache: cache, st: st, names: names, to: to, cwd: cwd, root: opts.Root, keys: map[string]string{}}
+	withCache := opts
+	withCache.Reuse = r.lookup
+	out, diags, err := compileAndGenerate(ctx, args, withCache, r, to)
+	if err != nil || diags.HasErrors() {
+		return nil, diags, err
 	}
-	var out []generated
-	var misses []string
-	missKeys := map[string]string{}
-	for i, dir := range dirs {
-		if hits[i] != nil {
-			out = append(out, generated{Entry: hits[i], key: keys[i], cached: true, stamped: stamped[i]})
-			diags = append(diags, hits[i].Warnings...)
-			continue
-		}
-		misses = append(misses, dir)
-		if keys[i] != "" {
-			missKeys[dir] = keys[i]
-		}
+	for _, g := range r.hits {
+		diags = append(diags, g.Warnings...)
 	}
-	if len(misses) > 0 {
-		fresh, d, err := compileAndGenerate(ctx, misses, opts, missKeys, cache, to)
-		diags = append(diags, d...)
-		if err != nil || d.HasErrors() {
-			return nil, diags, err
-		}
-		out = append(out, fresh...)
-	}
+	out = append(out, r.hits...)
 	slices.SortFunc(out, func(a, b generated) int { return strings.Compare(a.Name, b.Name) })
 	return checkNames(ctx, args, opts)(out, diags.Sorted(), nil)
+}
+
+// reuse takes pipelines whose inputs did not change from a build cache,
+// as the compiler's workers come to them (compiler.Options.Reuse), and
+// remembers the keys of the others, under which their results are stored.
+type reuse struct {
+	cache *buildcache.Cache
+	st    *stamps
+	names *nameSet
+	to    sink
+	cwd   string
+	root  string
+
+	mu   sync.Mutex
+	keys map[string]string // by spec directory, for the pipelines compiled
+	hits []generated
+}
+
+// lookup reports whether the pipeline in dir was taken from the cache.
+func (r *reuse) lookup(dir string) (bool, error) {
+	// The working directory is part of the key because cached warnings
+	// name files relative to it.
+	key, err := r.cache.Key(dir, compiler.HeaderDir(r.root, dir)+"\x00"+r.cwd)
+	if err != nil {
+		return false, nil // no key: compile it, do not store it
+	}
+	hit, err := r.find(key)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hit == nil {
+		r.keys[dir] = key
+		return false, err
+	}
+	r.hits = append(r.hits, *hit)
+	return true, err
+}
+
+// find returns the result stored under key, passing its files to the
+// sink, or nil when there is none.
+func (r *reuse) find(key string) (*generated, error) {
+	if r.st != nil && r.to != nil {
+		if s, ok := r.cache.GetStamp(key, r.st.out); ok && r.names.claim(s.Name) {
+			if r.st.addUnchanged(s.Name, s.Tree) {
+				e := &buildcache.Entry{Name: s.Name, Warnings: s.Warnings}
+				return &generated{Entry: e, key: key, cached: true, stamped: true}, nil
+			}
+			r.names.release(s.Name)
+		}
+	}
+	e, ok := r.cache.Get(key)
+	if !ok {
+		return nil, nil
+	}
+	var err error
+	if r.to != nil {
+		err = r.to(e.Name, e.Files)
+		e.Files = nil
+	}
+	return &generated{Entry: e, key: key, cached: true}, err
+}
+
+// keyOf returns the key a compiled pipeline's result is stored under, or
+// "" when it has none.
+func (r *reuse) keyOf(dir string) string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys[dir]
 }
 
 // checkNames passes a generation's result through, unless two pipelines
@@ -137,6 +157,7 @@ func checkNames(ctx context.Context, args []string, opts compiler.Options) func(
 			return out, diags, err
 		}
 		opts.OnSpec = func(*schema.Spec, compiler.Diagnostics) error { return nil }
+		opts.Reuse = nil // the clash may involve a pipeline taken from the cache
 		res, err := compiler.Compile(ctx, args, opts)
 		if err != nil {
 			return nil, nil, err
@@ -190,10 +211,10 @@ func (n *nameSet) onePerName(to sink) sink {
 }
 
 // compileAndGenerate compiles the pipelines and runs the targets on each
-// as soon as it has compiled, in the compiler's workers. keys, when given,
-// maps a spec directory to the cache key its result is stored under in
-// cache; to, when given, takes the files.
-func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, keys map[string]string, cache *buildcache.Cache, to sink) ([]generated, compiler.Diagnostics, error) {
+// as soon as it has compiled, in the compiler's workers. cached, when
+// given, is asked first about each pipeline (opts.Reuse) and stores the
+// results of those compiled; to, when given, takes the files.
+func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Options, cached *reuse, to sink) ([]generated, compiler.Diagnostics, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
@@ -210,11 +231,11 @@ func compileAndGenerate(ctx context.Context, paths []string, opts compiler.Optio
 			e.Files = append(e.Files, files...)
 		}
 		e.Warnings = findingsIn(cwd, spec.SourceDir, findings)
-		key := keys[spec.SourceDir]
+		key := cached.keyOf(spec.SourceDir)
 		if key != "" {
 			// The result is right for these inputs whatever happens to the
 			// other pipelines; a failed store only costs the next build time.
-			cache.Put(key, e)
+			cached.cache.Put(key, e)
 		}
 		if to != nil {
 			if err := to(e.Name, e.Files); err != nil {
