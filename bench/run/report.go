@@ -31,6 +31,11 @@ func (r *report) markdown() string {
 		p("- kubectl: not installed; kustomize not measured\n")
 	}
 	p("- Inputs: N synthetic pipelines written by bench/gen, each with %s.\n", synth.Shape)
+	if r.cachesDropped {
+		p("- The kernel's page, dentry and inode caches were dropped before each N (`/proc/sys/vm/drop_caches`), so that every N starts from the same state; the inputs and binaries were then read back by an untimed `pipec vet` and `cue vet`.\n")
+	} else {
+		p("- The kernel's caches were not dropped before each N (that takes root): the figures of later N may be slowed by the inodes earlier runs left cached.\n")
+	}
 	p("- Figures: the median of each figure over the runs (wall, CPU and peak RSS taken separately); ")
 	p("CPU is user + system time; MB are 10⁶ bytes.\n\n")
 
@@ -184,17 +189,28 @@ func (r *report) goals() []verdict {
 	}
 	out = append(out, g)
 
+	// Judged at the largest N measured, the monorepo build the goal is
+	// about; the smaller N are listed beside it, since their fixed costs
+	// (start-up, the final sync) weigh more there.
 	g = verdict{goal: "both cores: `pipec build` speedup ≥ 1.7× over `GOMAXPROCS=1`"}
 	g.figure, g.verdict = "—", "not measured"
+	var smaller []string
 	for _, n := range slices.Backward(r.cfg.sizes) {
 		serial, ok1 := r.stats[key{n, pipecSerial}]
 		par, ok2 := r.stats[key{n, pipecBuild}]
-		if ok1 && ok2 {
-			x := serial.wall.Seconds() / par.wall.Seconds()
+		if !ok1 || !ok2 {
+			continue
+		}
+		x := serial.wall.Seconds() / par.wall.Seconds()
+		if g.figure == "—" {
 			g.figure = fmt.Sprintf("%s / %s = %.2f× at N = %d", seconds(serial.wall), seconds(par.wall), x, n)
 			g.verdict = judge(x >= 1.7)
-			break
+			continue
 		}
+		smaller = append(smaller, fmt.Sprintf("N = %d: %.2f×", n, x))
+	}
+	if len(smaller) > 0 {
+		g.figure += " (" + strings.Join(smaller, ", ") + ")"
 	}
 	out = append(out, g)
 
