@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -71,7 +70,7 @@ func layout(spec *schema.Spec) (*tree, error) {
 			switch {
 			case !shared:
 				ov.resources = append(ov.resources, o)
-			case !reflect.DeepEqual(b.data, o.data):
+			case !manifest.Equal(b.data, o.data):
 				patch, err := diff(b, o)
 				if err != nil {
 					return nil, fmt.Errorf("kubernetes: environment %s: patching %s: %w", p.Env, o.id(), err)

@@ -3,10 +3,10 @@ package kubernetes
 import (
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/pipec/pipec/internal/manifest"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 )
@@ -171,7 +171,7 @@ func mergePatch(base, env map[string]any) map[string]any {
 	}
 	for k, e := range env {
 		b, ok := base[k]
-		if ok && reflect.DeepEqual(b, e) {
+		if ok && manifest.Equal(b, e) {
 			continue
 		}
 		bm, bIsMap := b.(map[string]any)
