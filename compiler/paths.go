@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,34 +48,27 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 		}
 		switch {
 		case recursive:
-			found := false
-			// Each directory is read once, for its pipeline files and
-			// its subdirectories alike, in the order WalkDir would take.
-			var walk func(dir string)
-			walk = func(dir string) {
-				entries, err := os.ReadDir(dir)
-				if err != nil {
-					return
-				}
-				if hasSpec(dir, entries) {
-					found = true
-					add(dir)
-				}
-				for _, e := range entries {
-					if e.IsDir() && !skipDir(e.Name()) {
-						walk(filepath.Join(dir, e.Name()))
-					}
-				}
-			}
+			var found []string
 			if info.IsDir() {
-				walk(abs)
+				found = pipelinesBelow(abs)
 			}
-			if !found {
+			if len(found) == 0 {
 				r.at(CodeNoPipeline, token.NoPos, "", "%s: no pipeline found (no .cue files below it)", arg)
+			}
+			for _, d := range found {
+				add(d)
 			}
 		case info.IsDir():
 			if !isPipelineDir(abs) {
-				r.at(CodeNoPipeline, token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)", arg)
+				hint := ""
+				pattern := strings.TrimSuffix(arg, "/") + "/..."
+				switch below := len(pipelinesBelow(abs)); {
+				case below == 1:
+					hint = "; to check the pipeline below it, pass " + pattern
+				case below > 1:
+					hint = fmt.Sprintf("; to check the %d pipelines below it, pass %s", below, pattern)
+				}
+				r.at(CodeNoPipeline, token.NoPos, "", "%s: not a pipeline directory (no .cue files in it)%s", arg, hint)
 				continue
 			}
 			add(abs)
@@ -89,6 +83,30 @@ func expandPaths(cwd string, args []string) ([]string, Diagnostics) {
 	}
 	slices.Sort(dirs)
 	return dirs, r.diags
+}
+
+// pipelinesBelow returns the pipeline directories at and below dir. Each
+// directory is read once, for its pipeline files and its subdirectories
+// alike, in the order filepath.WalkDir would take.
+func pipelinesBelow(dir string) []string {
+	var found []string
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		if hasSpec(dir, entries) {
+			found = append(found, dir)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !skipDir(e.Name()) {
+				walk(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	walk(dir)
+	return found
 }
 
 // pipelineOf finds the pipeline a file belongs to: the nearest directory
