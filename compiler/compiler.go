@@ -340,7 +340,7 @@ func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path,
 		explainEnvErrors(r, err, def, user, override, env)
 		valid = false
 	}
-	p, broken := decodePartial(v)
+	p, broken := decodePartial(v, valid)
 	if valid {
 		// The schema accepted everything, so a decode failure is pipec's
 		// own mismatch between schema and model: say so rather than hide it.

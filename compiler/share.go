@@ -33,8 +33,9 @@ import (
 // accept cleanly is evaluated again the whole way, so findings, and their
 // positions, are always those of the whole evaluation.
 
-// entryKind is one map of entries of #Pipeline: how to decode an entry and
-// how to give an environment its copy.
+// entryKind is one map of entries of #Pipeline: how to decode an entry,
+// once it passed Validate (decodeValid), and how to give an environment
+// its copy.
 type entryKind struct {
 	name   string
 	decode func(cue.Value) (any, error)
@@ -46,7 +47,7 @@ func kindOf[T any](name string, field func(*schema.Pipeline) *map[string]*T) ent
 		name: name,
 		decode: func(v cue.Value) (any, error) {
 			e := new(T)
-			return e, v.Decode(e)
+			return e, decodeValid(v, e) // evalShared validated v
 		},
 		put: func(p *schema.Pipeline, key string, decoded any) {
 			m := field(p)
@@ -535,7 +536,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
 		return nil, false
 	}
-	p, broken := decodePartial(v)
+	p, broken := decodePartial(v, true)
 	if len(broken) > 0 {
 		return nil, false
 	}

@@ -20,6 +20,28 @@ import (
 // Each must compile to the same Spec, with the same findings, whether
 // environments share evaluations or not.
 var sharingCases = `
+-- storage/pipeline.cue --
+package storage
+
+// Optional structs of every kind: pointers the decoders must fill or leave nil.
+name:    "storage"
+project: string
+topics: {events: {}, dead: {}}
+buckets: "storage-archive-4821": lifecycleDays: 30
+subscriptions: {
+	archive: {topic: "events", cloudStorage: {bucket: "storage-archive-4821", filenamePrefix: "events/"}}
+	retried: {
+		topic: "events"
+		retry: maxBackoff: "300s"
+		deadLetter: topic: "dead"
+		filter: "attributes.kind = \"a\""
+	}
+	plain: topic: "events"
+}
+environments: {
+	dev: {project: "storage-dev-1234", projectNumber: "482154217301"}
+	prod: {project: "storage-prod-1234", projectNumber: "482154217302", buckets: "storage-archive-4821": storageClass: "NEARLINE"}
+}
 -- refs/pipeline.cue --
 package refs
 
@@ -168,10 +190,41 @@ environments: {
 // (the examples, synthetic pipelines, the cases above and the bad-input
 // corpus) both ways and requires the same Specs and the same findings.
 func TestSharingMatchesWholeEvaluation(t *testing.T) {
-	type spec struct {
-		root, dir string
-		valid     bool
+	for _, s := range knownSpecs(t) {
+		shared, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root, evalWhole: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		shared.Diagnostics.Print(&a)
+		whole.Diagnostics.Print(&b)
+		if a.String() != b.String() {
+			t.Errorf("%s: findings differ\n--- shared\n%s--- whole\n%s", s.dir, a.String(), b.String())
+		}
+		if s.valid && (shared.Diagnostics.HasErrors() || len(shared.Specs) != 1) {
+			t.Errorf("%s does not compile:\n%s", s.dir, a.String())
+		}
+		if !reflect.DeepEqual(shared.Specs, whole.Specs) {
+			t.Errorf("%s: the shared evaluation compiled another Spec than the whole one", s.dir)
+		}
 	}
+}
+
+// knownSpec is a pipeline directory a test compiles, and whether it is
+// valid.
+type knownSpec struct {
+	root, dir string
+	valid     bool
+}
+
+// knownSpecs returns every spec the tests know: the examples, synthetic
+// pipelines, the sharing cases above and the bad-input corpus.
+func knownSpecs(t *testing.T) []knownSpec {
+	type spec = knownSpec
 	var specs []spec
 	examples, _ := filepath.Glob("../pipelines/*")
 	for _, d := range examples {
@@ -203,29 +256,7 @@ func TestSharingMatchesWholeEvaluation(t *testing.T) {
 	if len(examples) == 0 || len(corpus) == 0 {
 		t.Fatal("the examples or the bad-input corpus are missing")
 	}
-
-	for _, s := range specs {
-		shared, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root})
-		if err != nil {
-			t.Fatal(err)
-		}
-		whole, err := Compile(context.Background(), []string{s.dir}, Options{Root: s.root, evalWhole: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var a, b bytes.Buffer
-		shared.Diagnostics.Print(&a)
-		whole.Diagnostics.Print(&b)
-		if a.String() != b.String() {
-			t.Errorf("%s: findings differ\n--- shared\n%s--- whole\n%s", s.dir, a.String(), b.String())
-		}
-		if s.valid && (shared.Diagnostics.HasErrors() || len(shared.Specs) != 1) {
-			t.Errorf("%s does not compile:\n%s", s.dir, a.String())
-		}
-		if !reflect.DeepEqual(shared.Specs, whole.Specs) {
-			t.Errorf("%s: the shared evaluation compiled another Spec than the whole one", s.dir)
-		}
-	}
+	return specs
 }
 
 // extract writes an archive's files under dir, all but "want", which
