@@ -32,9 +32,9 @@ func (r *report) markdown() string {
 	}
 	p("- Inputs: N synthetic pipelines written by bench/gen, each with %s.\n", synth.Shape)
 	if r.cachesDropped {
-		p("- The kernel's page, dentry and inode caches were dropped before each run (`/proc/sys/vm/drop_caches`), so that every run starts from the same state; the inputs and binaries were then read back by an untimed `pipec vet` and `cue vet`.\n")
+		p("- The kernel's page, dentry and inode caches were dropped before each run and before each measure that writes a tree (the cold builds and the floor), with `/proc/sys/vm/drop_caches`, so that each starts from the same state; the inputs and binaries were then read back by an untimed `pipec vet` and `cue vet`.\n")
 	} else {
-		p("- The kernel's caches were not dropped before each run (that takes root): later runs may be slowed by the inodes earlier ones left cached.\n")
+		p("- The kernel's caches were not dropped (that takes root): measures that run after others wrote trees may be slowed by the inodes those left cached.\n")
 	}
 	p("- Figures: the median of each figure over the runs (wall, CPU and peak RSS taken separately); ")
 	p("CPU is user + system time; MB are 10⁶ bytes.\n\n")
