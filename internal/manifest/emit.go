@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -241,6 +242,37 @@ func keyScalar(s string) (string, bool) {
 // compareKeys orders keys without digits as yaml.v3 does: letters by code
 // point, and anything that is not a letter before any letter.
 func compareKeys(a, b string) int {
+	// Most keys are ASCII, where a byte is a rune: compare bytes up to
+	// the first difference, and decode runes only past a non-ASCII one.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] && a[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		if i == len(a) && i == len(b) {
+			return 0
+		}
+		if i == len(a) {
+			return -1
+		}
+		return 1
+	}
+	if x, y := a[i], b[i]; x < utf8.RuneSelf && y < utf8.RuneSelf {
+		if xl, yl := isLetter(x), isLetter(y); xl != yl {
+			if yl {
+				return -1
+			}
+			return 1
+		}
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	return compareRunes(a[i:], b[i:])
+}
+
+func compareRunes(a, b string) int {
 	ar, br := []rune(a), []rune(b)
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		x, y := ar[i], br[i]

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -180,3 +182,22 @@ func FuzzPlainWord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompareKeys: the ASCII shortcut in compareKeys orders keys as the
+// rune-by-rune comparison does, and both as yaml.v3 does.
+func FuzzCompareKeys(f *testing.F) {
+	for _, p := range [][2]string{{"a", "b"}, {"ab", "a"}, {"a-b", "ab"}, {"B", "a"}, {"é", "e"}, {"aé", "a_"}, {"_", "Z"}, {"", "x"}, {"xé", "xè"}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if strings.ContainsFunc(a+b, unicode.IsDigit) || !utf8.ValidString(a) || !utf8.ValidString(b) || a == b {
+			return // digits are left to yaml.v3; invalid UTF-8 is refused
+		}
+		if got, want := sign(compareKeys(a, b)), sign(compareRunes(a, b)); got != want {
+			t.Fatalf("compareKeys(%q, %q) = %d, rune by rune %d", a, b, got, want)
+		}
+		assertSameAsYAMLv3(t, "fuzz", map[string]any{a: "1", b: "2"})
+	})
+}
+
+func sign(n int) int { return min(max(n, -1), 1) }

@@ -41,6 +41,9 @@ func toJSON(v any) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if out, ok := decodeObject(b); ok {
+		return out, nil
+	}
 	var out map[string]any
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &out); err != nil {
 		return nil, err
