@@ -34,6 +34,9 @@ type checker struct {
 	// gsas maps each derived Google service-account ID to the workload
 	// that owns it, to catch two workloads whose names derive the same ID.
 	gsas map[string]string
+	// files is what the pipeline's other environments learnt from the
+	// file system.
+	files *fileFacts
 }
 
 // skip reports whether an entry (or scalar field) failed to decode.

@@ -297,6 +297,7 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 			shared = evalShared(sc, plan, user, defaults, files, build)
 		}
 	}
+	facts := newFileFacts()
 	for envs.Next() {
 		name := envs.Selector().Unquoted()
 		found = true
@@ -308,9 +309,9 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 		if onlyEnv != "" && name != onlyEnv {
 			continue
 		}
-		p, done := shared.resolve(r, def, user, envs.Value(), name, dir)
+		p, done := shared.resolve(r, def, user, envs.Value(), name, dir, facts)
 		if !done {
-			p = resolveEnv(r, def, user, envs.Value(), defaults, name, dir)
+			p = resolveEnv(r, def, user, envs.Value(), defaults, name, dir, facts)
 		}
 		if p != nil {
 			spec.Envs = append(spec.Envs, p)
@@ -333,7 +334,7 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 // user's values are unified first and closed by the schema afterwards: that
 // way a misspelt field in an environment is reported once, where it was
 // written.
-func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path, env, dir string) *schema.Pipeline {
+func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path, env, dir string, files *fileFacts) *schema.Pipeline {
 	v := def.Unify(commitDefaults(user.Unify(override), defaults))
 	valid := true
 	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
@@ -349,7 +350,7 @@ func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path,
 		}
 	}
 	p.Env = env
-	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken}
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files}
 	c.check()
 	if r.diags.HasErrors() {
 		return nil

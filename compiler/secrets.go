@@ -103,7 +103,7 @@ func (c *checker) imageFiles(name string, img *schema.Image) {
 		if !ok {
 			continue
 		}
-		if kind := credentialIn(abs); kind[0] != "" {
+		if kind := c.files.credentialIn(abs); kind[0] != "" {
 			c.errorf(CodeCredential, field("images", name, "copy", i), "%s is %s and would be baked into the image; delete it from the copy list: %s", kind[0], kind[1], workloadIdentity)
 		}
 	}
@@ -139,12 +139,12 @@ func (c *checker) inside(base, rel string, wantDir bool, elems ...any) (string, 
 		return "", false
 	}
 	abs := filepath.Join(base, clean)
-	real, err := filepath.EvalSymlinks(abs)
+	real, err := c.files.evalSymlinks(abs)
 	if err != nil {
 		c.errorf(CodePathMissing, elems, "%q does not exist in %s", rel, c.r.relFile(base))
 		return "", false
 	}
-	root, err := filepath.EvalSymlinks(c.dir)
+	root, err := c.files.evalSymlinks(c.dir)
 	if err != nil {
 		root = c.dir
 	}
@@ -152,7 +152,7 @@ func (c *checker) inside(base, rel string, wantDir bool, elems ...any) (string, 
 		c.errorf(CodePathOutside, elems, "%q is a symlink that leaves the spec directory; keep image sources inside it", rel)
 		return "", false
 	}
-	info, err := os.Stat(real)
+	info, err := c.files.statOf(real)
 	if err != nil {
 		c.errorf(CodePathMissing, elems, "%q cannot be read: %v", rel, err)
 		return "", false

@@ -510,7 +510,7 @@ func (s *sharedEntries) isShared(env, m, key string) bool {
 // resolve is resolveEnv for an environment of a plan. It returns false,
 // having reported nothing, when the environment must be evaluated whole:
 // the plan did not read its overrides, or CUE found an error.
-func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env, dir string) (*schema.Pipeline, bool) {
+func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env, dir string, files *fileFacts) (*schema.Pipeline, bool) {
 	if s == nil {
 		return nil, false
 	}
@@ -549,7 +549,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	}
 	p.Env = env
 	var whole cue.Value
-	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, positions: func() cue.Value {
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files, positions: func() cue.Value {
 		if !whole.Exists() {
 			whole = def.Unify(commitDefaults(user.Unify(override), s.defaults))
 		}

@@ -129,10 +129,14 @@ func emitScalar(buf *bytes.Buffer, v any) bool {
 }
 
 func writeIndent(buf *bytes.Buffer, n int) {
-	for range n {
-		buf.WriteByte(' ')
+	for n > len(spaces) {
+		buf.WriteString(spaces)
+		n -= len(spaces)
 	}
+	buf.WriteString(spaces[:n])
 }
+
+const spaces = "                                                                "
 
 // valueScalars and keyScalars remember how yaml.v3 writes a string as a
 // mapping value and as a key. Whether it is left plain or quoted, and how,

@@ -79,6 +79,7 @@ func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
 		"key order":    {"b": 1, "B": 1, "a-b": 1, "a.b": 1, "a": 1, "_x": 1, "é": 1, "Z": 1, "ab": 1, "a/b": 1},
 		"quoting":      {"k": []any{"", "~", "no", "1.0", "0777", "a: b", "- x", "#c", "x #c", "'q'", "\"d\"", "*a", "&a", "!t", "%p", "@x", "`b", "{x}", "[x]", "x,y", "x:", " lead", "trail ", "\t", "é", "\u2028", "---", "...", "?", "? x", "-", "|", ">"}},
 		"quoted keys":  {"": 1, "a: b": 1, "no": 1, "#": 1, "x y": 1, "-": 1},
+		"deep":         deeplyNested(50), // past the 64 spaces writeIndent has at hand
 	} {
 		for k, v := range m {
 			if n, ok := v.(int); ok {
@@ -201,3 +202,12 @@ func FuzzCompareKeys(f *testing.F) {
 }
 
 func sign(n int) int { return min(max(n, -1), 1) }
+
+// deeplyNested is depth maps one in another, with a list at the bottom.
+func deeplyNested(depth int) map[string]any {
+	m := map[string]any{"leaf": []any{"x", map[string]any{"k": "v"}}}
+	for range depth {
+		m = map[string]any{"in": m}
+	}
+	return m
+}

@@ -77,6 +77,15 @@ func dropNullTimestamps(v any) {
 // ("no", "on", "1.0", "0777", "~", "2024-01-01") is double-quoted, so tools
 // built on either YAML version read back the same string.
 func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := marshalTo(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// marshalTo appends Marshal's encoding of v to buf.
+func marshalTo(buf *bytes.Buffer, v any) error {
 	m, ok := v.(map[string]any)
 	if ok && normalized(m, true) {
 		// as it is
@@ -84,28 +93,25 @@ func Marshal(v any) ([]byte, error) {
 		if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
 			// JSON, on the way to YAML, would quietly turn the bytes into
 			// U+FFFD: refuse instead of writing something else than was asked.
-			return nil, fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
+			return fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
 		}
 		var err error
 		if m, err = Normalize(v); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	var buf bytes.Buffer
-	if emit(&buf, m) {
-		return buf.Bytes(), nil
+	start := buf.Len()
+	if emit(buf, m) {
+		return nil
 	}
-	buf.Reset()
-	enc := yaml.NewEncoder(&buf)
+	buf.Truncate(start)
+	enc := yaml.NewEncoder(buf)
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()
 	if err := enc.Encode(m); err != nil {
-		return nil, err
+		return err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return enc.Close()
 }
 
 // normalized reports whether v is already what Normalize would return for
@@ -224,11 +230,15 @@ func plain(v any) (any, bool) {
 
 // File is Marshal with a header (the generated-file comment) in front.
 func File(header string, v any) ([]byte, error) {
-	b, err := Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	// Most files pipec writes are one or two kilobytes: growing the
+	// buffer once costs less than doubling it from 64 bytes.
+	buf.Grow(len(header) + 2048)
+	buf.WriteString(header)
+	if err := marshalTo(&buf, v); err != nil {
 		return nil, err
 	}
-	return append([]byte(header), b...), nil
+	return buf.Bytes(), nil
 }
 
 // invalidUTF8 finds a string, map key or struct field value in v that is not
