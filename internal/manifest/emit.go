@@ -208,8 +208,43 @@ func plainWord(s string) bool {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
+// plainPhrase reports whether yaml.v3 certainly writes s as it is as a
+// value or a list item (not as a key): plain words joined by single
+// spaces, where a word may also hold ",()[]$=" after its first character.
+// Descriptions and image references are such phrases; there is one or
+// more per object, too many and too varied to remember.
+func plainPhrase(s string) bool {
+	if s == "" || !isLetter(s[0]) || s[len(s)-1] == ' ' || s[len(s)-1] == ':' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case isLetter(c), c >= '0' && c <= '9':
+		case strings.IndexByte("_./-@,()[]$=", c) >= 0:
+		case c == ' ':
+			if s[i-1] == ' ' || s[i-1] == ':' {
+				return false
+			}
+		case c == ':':
+			if s[i+1] == ' ' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if len(s) <= 5 {
+		// one of YAML 1.1's words for a bool or null
+		switch strings.ToLower(s) {
+		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+			return false
+		}
+	}
+	return true
+}
+
 func valueScalar(s string) (string, bool) {
-	if plainWord(s) {
+	if plainPhrase(s) {
 		return s, true
 	}
 	if r, ok := valueScalars.load(s); ok {

@@ -211,3 +211,21 @@ func deeplyNested(depth int) map[string]any {
 	}
 	return m
 }
+
+func FuzzPlainPhrase(f *testing.F) {
+	for _, s := range []string{"p0001 service ingest", "Events of p0001, one partition per day.", "a:$COMMIT_SHA",
+		"serviceAccount:x.svc.id.goog[ns/sa]", "a b", "a  b", "a : b", "a: b", "a #b", "a,", "on", "No", "x=1", "a [b]", "a - b", "a -b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if !plainPhrase(w) {
+			return
+		}
+		if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
+			t.Errorf("plainPhrase(%q) = true, but yaml.v3 writes it as %q", w, got)
+		}
+		if got := viaYAMLv3(t, map[string]any{"k": []any{w}}); got != "k:\n- "+w+"\n" {
+			t.Errorf("plainPhrase(%q) = true, but yaml.v3 writes it in a list as %q", w, got)
+		}
+	})
+}

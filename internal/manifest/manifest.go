@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -105,10 +106,14 @@ func marshalTo(buf *bytes.Buffer, v any) error {
 		return nil
 	}
 	buf.Truncate(start)
+	doc, err := quoteTabbedBlocks(m, "")
+	if err != nil {
+		return err
+	}
 	enc := yaml.NewEncoder(buf)
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()
-	if err := enc.Encode(m); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return err
 	}
 	return enc.Close()
@@ -281,4 +286,45 @@ func invalidUTF8(v reflect.Value, at string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// quoteTabbedBlocks returns v with every string that starts with a tab and
+// spans lines made a double-quoted scalar. yaml.v3 writes such a string
+// as a literal block whose first line starts with the tab, which YAML
+// readers (yaml.v3 included) take for bad indentation and refuse. A key
+// cannot be given a style in a map, so such a key is refused instead; no
+// Kubernetes or Google Cloud field name looks like that.
+func quoteTabbedBlocks(v any, at string) (any, error) {
+	switch v := v.(type) {
+	case string:
+		if tabbedBlock(v) {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: v}, nil
+		}
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			var err error
+			if out[i], err = quoteTabbedBlocks(e, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			if tabbedBlock(k) {
+				return nil, fmt.Errorf("%s: key %q starts with a tab and spans lines, which YAML cannot carry as a key", at, k)
+			}
+			var err error
+			if out[k], err = quoteTabbedBlocks(e, at+"."+k); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func tabbedBlock(s string) bool {
+	return strings.HasPrefix(s, "\t") && strings.Contains(s, "\n")
 }

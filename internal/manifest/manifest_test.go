@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -300,5 +301,26 @@ func TestMarshalOfPlainGoDataMatchesTheRoundTrip(t *testing.T) {
 	}
 	if _, err := Marshal(map[string]any{"l": []string{"\xff"}}); err == nil {
 		t.Error("invalid UTF-8 in a []string was encoded")
+	}
+}
+
+// A string that starts with a tab and spans lines (SQL pasted from an
+// editor) comes back as it was: yaml.v3 alone writes it as a literal block
+// that no reader accepts. As a key it is refused.
+func TestTabbedMultiLineStringsRoundTrip(t *testing.T) {
+	for _, s := range []string{"\tSELECT 1\nFROM t", "\t\n", "\t\na", "\tx\n"} {
+		in := map[string]any{"spec": map[string]any{"query": s, "lines": []any{s}}}
+		data, err := Marshal(in)
+		if err != nil {
+			t.Fatalf("Marshal(%q): %v", s, err)
+		}
+		docs, err := Decode(data)
+		if err != nil || len(docs) != 1 || !reflect.DeepEqual(docs[0], in) {
+			t.Errorf("%q does not come back: %v\n%s", s, err, data)
+		}
+	}
+	_, err := Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]any{"\tk\n": "v"}}})
+	if err == nil || !strings.Contains(err.Error(), ".metadata.labels: key") {
+		t.Errorf("a tabbed multi-line key: got %v, want it refused with its place", err)
 	}
 }
