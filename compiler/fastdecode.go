@@ -23,7 +23,8 @@ import (
 // and maps of structs are walked the same way; every other value (a
 // scalar, a list of strings, a map of strings, a type with its own
 // UnmarshalJSON) is left to Decode. TestDecodeValidMatchesDecode holds
-// the two to the same results.
+// the two to the same results. Common leaves are decoded here too
+// (decodeLeaf).
 func decodeValid(v cue.Value, dst any) error {
 	err := decodeInto(v, reflect.ValueOf(dst).Elem())
 	if decodeCheck != nil {
@@ -57,7 +58,7 @@ func decodeInto(v cue.Value, x reflect.Value) error {
 
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && plainStruct(t.Elem()):
 		v, _ = v.Default()
-		if v.IsNull() {
+		if v.Kind() == cue.NullKind {
 			x.SetZero()
 			return nil
 		}
@@ -73,7 +74,7 @@ func decodeInto(v cue.Value, x reflect.Value) error {
 
 	case t.Kind() == reflect.Slice && hasPlainStruct(t.Elem()):
 		v, _ = v.Default()
-		if v.IsNull() || v.Kind() != cue.ListKind {
+		if v.Kind() != cue.ListKind {
 			break
 		}
 		list, err := v.List()
@@ -93,7 +94,7 @@ func decodeInto(v cue.Value, x reflect.Value) error {
 
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && hasPlainStruct(t.Elem()):
 		v, _ = v.Default()
-		if v.IsNull() || v.Kind() != cue.StructKind {
+		if v.Kind() != cue.StructKind {
 			break
 		}
 		it, err := v.Fields()
@@ -111,7 +112,101 @@ func decodeInto(v cue.Value, x reflect.Value) error {
 		x.Set(m)
 		return nil
 	}
+	if decodeLeaf(v, x) {
+		return nil
+	}
 	return v.Decode(x.Addr().Interface())
+}
+
+// decodeLeaf decodes the commonest leaves, a string, bool or integer, a
+// list of strings or a map of strings, as Decode would, and reports
+// whether it did. Decode is left the rest, and every error: it asks a new
+// evaluation context of cue for each value it decodes, which costs more
+// than the decoding, and valid leaves need none.
+func decodeLeaf(v cue.Value, x reflect.Value) bool {
+	t := x.Type()
+	if !plainLeaf(t) {
+		return false
+	}
+	v, _ = v.Default()
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32:
+		return setScalar(v, x)
+	case reflect.Slice:
+		if !plainLeaf(t.Elem()) || t.Elem().Kind() != reflect.String || v.Kind() != cue.ListKind {
+			return false
+		}
+		list, err := v.List()
+		if err != nil {
+			return false
+		}
+		var elems []cue.Value
+		for list.Next() {
+			elems = append(elems, list.Value())
+		}
+		s := reflect.MakeSlice(t, len(elems), len(elems)) // never nil, as Decode makes it
+		for i, e := range elems {
+			if !setScalar(e, s.Index(i)) {
+				return false
+			}
+		}
+		x.Set(s)
+		return true
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String || !plainLeaf(t.Elem()) || t.Elem().Kind() != reflect.String || v.Kind() != cue.StructKind {
+			return false
+		}
+		it, err := v.Fields()
+		if err != nil {
+			return false
+		}
+		m := reflect.MakeMap(t)
+		e := reflect.New(t.Elem()).Elem()
+		for it.Next() {
+			if !setScalar(it.Value(), e) {
+				return false
+			}
+			m.SetMapIndex(reflect.ValueOf(it.Selector().Unquoted()).Convert(t.Key()), e)
+		}
+		x.Set(m)
+		return true
+	}
+	return false
+}
+
+// setScalar sets x, a string, bool or integer, to v's value, and reports
+// false if v is not one of those or does not fit.
+func setScalar(v cue.Value, x reflect.Value) bool {
+	switch x.Kind() {
+	case reflect.String:
+		s, err := v.String()
+		if err != nil {
+			return false
+		}
+		x.SetString(s)
+	case reflect.Bool:
+		b, err := v.Bool()
+		if err != nil {
+			return false
+		}
+		x.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, err := v.Int64()
+		if err != nil || x.OverflowInt(n) {
+			return false
+		}
+		x.SetInt(n)
+	default:
+		return false
+	}
+	return true
+}
+
+// plainLeaf reports whether Decode sets t from a value as it is: t does
+// not decode itself.
+func plainLeaf(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return !p.Implements(jsonUnmarshaler) && !p.Implements(textUnmarshaler)
 }
 
 // structField is a Go struct field that CUE values decode into.
