@@ -34,6 +34,7 @@ const (
 	pipecVet     = "pipec vet"
 	pipecBuild   = "pipec build, cold"
 	pipecNoop    = "pipec build, no-op"
+	pipecCheck   = "pipec build --check, cold cache"
 	pipecSerial  = "pipec build, cold, GOMAXPROCS=1"
 	cueVet       = "cue vet"
 	cueExport    = "cue export"
@@ -192,12 +193,13 @@ func (r *report) measureSize(n int) error {
 		return err
 	}
 	s := &size{t: r.tools, n: n, dir: dir}
-	// The no-op build runs right after the cold one, over the output it
-	// left, before another measure drops the caches.
+	// The no-op build and the check run right after the cold build, over
+	// the output it left, before another measure drops the caches.
 	measures := []step{
 		{pipecVet, s.vet, false},
 		{pipecBuild, s.build, true},
 		{pipecNoop, s.rebuild, false},
+		{pipecCheck, s.check, false},
 		{writeFloor, s.floor, true},
 		{cueVet, s.cueVet, false},
 		{cueExport, s.cueExport, false},
@@ -393,6 +395,19 @@ func (s *size) rebuild() (sample, error) {
 // floor writes the files of the last cold build again with bench/floor,
 // which does nothing else: the part of a cold build's wall time that
 // depends only on how many files it writes and on the file system.
+// check is what CI runs on a fresh clone: the output is in place and up
+// to date (as committed, and just checked out, so in the page cache),
+// pipec's cache is empty, and nothing is written. It fails if the
+// check finds any difference.
+func (s *size) check() (sample, error) {
+	s.trashed++
+	err := os.Rename(filepath.Join(s.dir, "cache"), filepath.Join(s.trash(), strconv.Itoa(s.trashed)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return sample{}, err
+	}
+	return measure(s.pipec(nil, "build", "--check", "-o", s.out(), "./pipelines/..."))
+}
+
 func (s *size) floor() (sample, error) {
 	out := filepath.Join(s.dir, "out", "floor")
 	s.trashed++

@@ -63,14 +63,16 @@ func (r *report) markdown() string {
 
 	p("## pipec / cue\n\n")
 	p("Above 1 means pipec is slower or larger.\n\n")
-	p("| N | vet wall | vet CPU | vet RSS | build, cold / export: wall | CPU | RSS | build files written |\n")
-	p("|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| N | vet wall | vet CPU | vet RSS | build, cold / export: wall | CPU | RSS | build --check, cold cache / export: wall | build files written |\n")
+	p("|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, n := range r.cfg.sizes {
 		v, cv := r.stats[key{n, pipecVet}], r.stats[key{n, cueVet}]
 		bd, ce := r.stats[key{n, pipecBuild}], r.stats[key{n, cueExport}]
-		p("| %d | %s | %s | %s | %s | %s | %s | %d |\n", n,
+		ck := r.stats[key{n, pipecCheck}]
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %d |\n", n,
 			ratio(v.wall, cv.wall), ratio(v.cpu, cv.cpu), ratio(time.Duration(v.rss), time.Duration(cv.rss)),
-			ratio(bd.wall, ce.wall), ratio(bd.cpu, ce.cpu), ratio(time.Duration(bd.rss), time.Duration(ce.rss)), r.files[n])
+			ratio(bd.wall, ce.wall), ratio(bd.cpu, ce.cpu), ratio(time.Duration(bd.rss), time.Duration(ce.rss)),
+			ratio(ck.wall, ce.wall), r.files[n])
 	}
 	p("\n")
 
@@ -86,6 +88,7 @@ func (r *report) markdown() string {
 	p("- `pipec vet ./pipelines/...`\n")
 	p("- `pipec build -o out/cold ./pipelines/...`, cold: the output directory and pipec's caches (`PIPEC_CACHE`, `XDG_CACHE_HOME`) are moved aside first, untimed, and deleted once every N is measured: freeing a deleted tree's inodes would otherwise be billed to the next build.\n")
 	p("- no-op: the same command again over the cold build's output, with the build cache and the stamps of the output directories it left; nothing changed.\n")
+	p("- `--check`, cold cache: what CI runs on a fresh clone. `pipec build --check -o out/cold ./pipelines/...` over the cold build's output, up to date and in the page cache (as after a checkout), with pipec's cache moved aside first; it writes nothing and must find no difference.\n")
 	p("- writing the cold build's files alone: `bench/floor` reads the cold build's output into memory, untimed, then creates the same files under a new directory, a directory at a time on one goroutine per CPU, and syncs the file system once, as pipec's writer does. ")
 	p("Its wall and CPU time cover that part only (its peak RSS, which holds the whole output, is not reported). No build that writes these files durably on this machine can be faster.\n")
 	p("- GOMAXPROCS=1: a cold build with `GOMAXPROCS=1` (up to N = %d); the speedup is its wall time over the default's.\n", r.cfg.serialMax)
