@@ -35,6 +35,12 @@ type freshDir struct {
 // note adds an entry to the directory's stamp.
 func (f *freshDir) note(rel string, info fs.FileInfo, generated bool) {
 	st, ok := statOf(info)
+	f.noteStat(rel, st, ok, generated)
+}
+
+// noteStat is note with the entry's stat taken already; ok is unset when
+// it could not be.
+func (f *freshDir) noteStat(rel string, st fileStat, ok, generated bool) {
 	if !ok || strings.ContainsAny(rel, "\n\r") {
 		f.stampable = false
 		return
@@ -88,7 +94,12 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 	t.noteFileSystem(top)
 	// Files come sorted by path, a directory at a time.
 	dirs := map[string]*os.Root{".": top}
+	var open *newFiles // of the directory files are being created in
+	openDir := ""
 	defer func() {
+		if open != nil {
+			open.close()
+		}
 		for name, d := range dirs {
 			if name != "." {
 				d.Close()
@@ -108,21 +119,25 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 			}
 			dirs[dir] = d
 		}
-		file, err := d.OpenFile(path.Base(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if open == nil || openDir != dir {
+			if open != nil {
+				open.close()
+			}
+			var err error
+			if open, err = openNewFiles(d); err != nil {
+				open = nil
+				return false
+			}
+			openDir = dir
+		}
+		st, ok, err := open.create(path.Base(rel), data)
 		if err != nil {
 			return false
 		}
-		_, err = file.Write(data)
-		if err == nil && f.stampable {
-			var info fs.FileInfo
-			if info, err = file.Stat(); err == nil {
-				f.note(rel, info, true)
-			}
+		if f.stampable {
+			f.noteStat(rel, st, ok, true)
 		}
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-		return err == nil
+		return true
 	}
 	for _, c := range writes {
 		if !write(strings.TrimPrefix(c.path, f.pipeline+"/"), c.new) {
