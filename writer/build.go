@@ -291,7 +291,12 @@ func (r *dirReader) current(p string) (c change, info fs.FileInfo, err error) {
 	case !info.Mode().IsRegular():
 		return c, info, nil
 	}
-	if c.old, err = d.ReadFile(name); err != nil {
+	if d == r.d {
+		c.old, err = r.read(p, info.Size())
+	} else {
+		c.old, err = d.ReadFile(name)
+	}
+	if err != nil {
 		return c, nil, r.t.fail(p, "read", err)
 	}
 	c.onDisk, c.perm = true, info.Mode().Perm()

@@ -94,7 +94,7 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 	t.noteFileSystem(top)
 	// Files come sorted by path, a directory at a time.
 	dirs := map[string]*os.Root{".": top}
-	var open *newFiles // of the directory files are being created in
+	var open *dirFiles // of the directory files are being created in
 	openDir := ""
 	defer func() {
 		if open != nil {
@@ -124,7 +124,7 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 				open.close()
 			}
 			var err error
-			if open, err = openNewFiles(d); err != nil {
+			if open, err = openDirFiles(d); err != nil {
 				open = nil
 				return false
 			}

@@ -93,9 +93,10 @@ func (t *tree) fail(p, what string, err error) error {
 // one system call to look up, where a walk from the root takes one per
 // path element: a build that changes nothing still reads every file.
 type dirReader struct {
-	t   *tree
-	dir string   // the directory last opened
-	d   *os.Root // nil when it could not be opened
+	t     *tree
+	dir   string    // the directory last opened
+	d     *os.Root  // nil when it could not be opened
+	files *dirFiles // d's files, once one is read
 }
 
 // open returns the directory that holds p and p's name in it. Where that
@@ -116,7 +117,24 @@ func (r *dirReader) open(p string) (*os.Root, string) {
 	return r.t.root, filepath.FromSlash(p)
 }
 
+// read returns the content of p, a regular file of size bytes that open
+// found in r.d.
+func (r *dirReader) read(p string, size int64) ([]byte, error) {
+	if r.files == nil {
+		files, err := openDirFiles(r.d)
+		if err != nil {
+			return nil, err
+		}
+		r.files = files
+	}
+	return r.files.read(path.Base(p), size)
+}
+
 func (r *dirReader) close() {
+	if r.files != nil {
+		r.files.close()
+		r.files = nil
+	}
 	if r.d != nil {
 		r.d.Close()
 	}

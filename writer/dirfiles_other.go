@@ -4,16 +4,16 @@ package writer
 
 import "os"
 
-// newFiles creates files in one directory.
-type newFiles struct {
+// dirFiles creates and reads files in one directory.
+type dirFiles struct {
 	root *os.Root
 }
 
-func openNewFiles(root *os.Root) (*newFiles, error) { return &newFiles{root: root}, nil }
+func openDirFiles(root *os.Root) (*dirFiles, error) { return &dirFiles{root: root}, nil }
 
 // create writes a new file name (one path element, not followed if it
 // is a link) with data and returns what a stamp records of it.
-func (n *newFiles) create(name string, data []byte) (fileStat, bool, error) {
+func (n *dirFiles) create(name string, data []byte) (fileStat, bool, error) {
 	file, err := n.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fileStat{}, false, err
@@ -32,4 +32,8 @@ func (n *newFiles) create(name string, data []byte) (fileStat, bool, error) {
 	return st, ok, err
 }
 
-func (n *newFiles) close() {}
+// read returns the content of the regular file name (one path element);
+// size is what an lstat of it said.
+func (n *dirFiles) read(name string, size int64) ([]byte, error) { return n.root.ReadFile(name) }
+
+func (n *dirFiles) close() {}
