@@ -14,57 +14,50 @@ import (
 // of one pipeline, in one goroutine; a nil *fileFacts asks the file system
 // every time.
 type fileFacts struct {
-	real  map[string]pathResult
-	stat  map[string]statResult
-	creds map[string][2]string
+	real  map[string]result[string]
+	stat  map[string]result[fs.FileInfo]
+	creds map[string]result[[2]string]
 }
 
-type pathResult struct {
-	path string
-	err  error
-}
-
-type statResult struct {
-	info fs.FileInfo
-	err  error
+type result[T any] struct {
+	value T
+	err   error
 }
 
 func newFileFacts() *fileFacts {
-	return &fileFacts{real: map[string]pathResult{}, stat: map[string]statResult{}, creds: map[string][2]string{}}
+	return &fileFacts{real: map[string]result[string]{}, stat: map[string]result[fs.FileInfo]{}, creds: map[string]result[[2]string]{}}
 }
 
 func (f *fileFacts) evalSymlinks(p string) (string, error) {
-	if f == nil {
-		return filepath.EvalSymlinks(p)
-	}
-	r, ok := f.real[p]
-	if !ok {
-		r.path, r.err = filepath.EvalSymlinks(p)
-		f.real[p] = r
-	}
-	return r.path, r.err
+	return remember(f.known().real, p, filepath.EvalSymlinks)
 }
 
 func (f *fileFacts) statOf(p string) (fs.FileInfo, error) {
-	if f == nil {
-		return os.Stat(p)
-	}
-	r, ok := f.stat[p]
-	if !ok {
-		r.info, r.err = os.Stat(p)
-		f.stat[p] = r
-	}
-	return r.info, r.err
+	return remember(f.known().stat, p, os.Stat)
 }
 
 func (f *fileFacts) credentialIn(p string) [2]string {
+	found, _ := remember(f.known().creds, p, func(p string) ([2]string, error) { return credentialIn(p), nil })
+	return found
+}
+
+// known returns f, or for a nil f facts that remember nothing.
+func (f *fileFacts) known() *fileFacts {
 	if f == nil {
-		return credentialIn(p)
+		return &fileFacts{}
 	}
-	r, ok := f.creds[p]
+	return f
+}
+
+// remember returns what ask says of p, asking only once per p when m is
+// not nil.
+func remember[T any](m map[string]result[T], p string, ask func(string) (T, error)) (T, error) {
+	r, ok := m[p]
 	if !ok {
-		r = credentialIn(p)
-		f.creds[p] = r
+		r.value, r.err = ask(p)
+		if m != nil {
+			m[p] = r
+		}
 	}
-	return r
+	return r.value, r.err
 }

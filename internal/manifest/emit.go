@@ -297,38 +297,28 @@ func compareKeys(a, b string) int {
 		return 1
 	}
 	if x, y := a[i], b[i]; x < utf8.RuneSelf && y < utf8.RuneSelf {
-		if xl, yl := isLetter(x), isLetter(y); xl != yl {
-			if yl {
-				return -1
-			}
-			return 1
-		}
-		if x < y {
-			return -1
-		}
-		return 1
+		return orderChars(rune(x), rune(y), isLetter(x), isLetter(y))
 	}
 	return compareRunes(a[i:], b[i:])
+}
+
+// orderChars orders two different characters: anything that is not a
+// letter before any letter, then by code point.
+func orderChars(x, y rune, xLetter, yLetter bool) int {
+	switch {
+	case xLetter != yLetter && yLetter, xLetter == yLetter && x < y:
+		return -1
+	}
+	return 1
 }
 
 func compareRunes(a, b string) int {
 	ar, br := []rune(a), []rune(b)
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		x, y := ar[i], br[i]
-		if x == y {
-			continue
+		if x != y {
+			return orderChars(x, y, unicode.IsLetter(x), unicode.IsLetter(y))
 		}
-		xl, yl := unicode.IsLetter(x), unicode.IsLetter(y)
-		if xl != yl {
-			if yl {
-				return -1
-			}
-			return 1
-		}
-		if x < y {
-			return -1
-		}
-		return 1
 	}
 	return len(ar) - len(br)
 }

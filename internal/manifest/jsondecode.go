@@ -109,20 +109,28 @@ func (d *jsonDecoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k.(string)] = v // the last of duplicate keys wins, as in encoding/json
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return m, true
-		default:
-			return nil, false
+		if more, ok := d.separator('}'); !ok || !more {
+			return m, ok
 		}
 	}
+}
+
+// separator reads what follows a member of an object or array: a comma
+// (more follow) or the closing bracket.
+func (d *jsonDecoder) separator(closing byte) (more, ok bool) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, false
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return true, true
+	case closing:
+		d.pos++
+		return false, true
+	}
+	return false, false
 }
 
 func (d *jsonDecoder) array(depth int) (any, bool) {
@@ -139,18 +147,8 @@ func (d *jsonDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		l = append(l, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return l, true
-		default:
-			return nil, false
+		if more, ok := d.separator(']'); !ok || !more {
+			return l, ok
 		}
 	}
 }
