@@ -3,6 +3,7 @@
 package writer
 
 import (
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,10 @@ func (n *dirFiles) create(name string, data []byte) (fileStat, bool, error) {
 	}
 	for len(data) > 0 && err == nil {
 		var w int
-		if w, err = retry(func() (int, error) { return unix.Write(fd, data) }); err == nil {
+		switch w, err = retry(func() (int, error) { return unix.Write(fd, data) }); {
+		case err == nil && w == 0:
+			err = io.ErrShortWrite
+		case err == nil:
 			data = data[w:]
 		}
 	}
@@ -57,7 +61,10 @@ func (n *dirFiles) create(name string, data []byte) (fileStat, bool, error) {
 // read returns the content of the regular file name (one path element,
 // not followed if it is a link); size is what an lstat of it said.
 func (n *dirFiles) read(name string, size int64) ([]byte, error) {
-	fd, err := retry(func() (int, error) { return unix.Openat(n.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0) })
+	// O_NONBLOCK: should a FIFO have taken the file's place since the
+	// lstat, opening it must not wait for a writer.
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	fd, err := retry(func() (int, error) { return unix.Openat(n.fd, name, flags, 0) })
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: err}
 	}
