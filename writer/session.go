@@ -34,6 +34,8 @@ type Session struct {
 	fresh  []*freshDir
 	// diffs holds the check-mode difference of every file added so far.
 	diffs []fileDiff
+	// flusher writes staged data back while the build goes on.
+	flusher *flusher
 }
 
 // Begin starts a build of the output directory root: it waits for other
@@ -62,6 +64,9 @@ func Begin(root string, opts Options) (*Session, error) {
 			return nil, err
 		}
 		s.created = true
+	}
+	if !opts.Check {
+		s.flusher = t.startFlusher()
 	}
 	return s, nil
 }
@@ -209,6 +214,7 @@ func (s *Session) stageEarly(part *build) {
 // output directory as it was.
 func (s *Session) Commit() (Result, error) {
 	defer s.release()
+	s.flusher.halt()
 	b := s.b
 	slices.Sort(b.pipelines)
 	slices.SortFunc(b.indexes, func(x, y *pipelineIndex) int { return strings.Compare(x.path, y.path) })
@@ -284,6 +290,7 @@ func (s *Session) discard() {
 }
 
 func (s *Session) release() {
+	s.flusher.halt()
 	if s.lock == nil {
 		return
 	}
