@@ -171,17 +171,24 @@ func FuzzPlainWord(f *testing.F) {
 		if !plainWord(w) {
 			return
 		}
-		if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
-			t.Errorf("plainWord(%q) = true, but yaml.v3 writes it as %q", w, got)
-		}
-		// Longer keys are not simple keys; keyScalar sends them to yaml.v3.
-		if got := viaYAMLv3(t, map[string]any{w: true}); len(w) <= maxSimpleKey && got != w+": true\n" {
-			t.Errorf("plainWord(%q) = true, but yaml.v3 writes it as a key as %q", w, got)
-		}
-		if got := viaYAMLv3(t, map[string]any{"k": []any{w}}); got != "k:\n- "+w+"\n" {
-			t.Errorf("plainWord(%q) = true, but yaml.v3 writes it in a list as %q", w, got)
-		}
+		assertWrittenPlain(t, "plainWord", w, true)
 	})
+}
+
+// assertWrittenPlain checks that yaml.v3 writes w as it is, as a value and
+// as a list item and, when asKey is set, as a key.
+func assertWrittenPlain(t testing.TB, shortcut, w string, asKey bool) {
+	t.Helper()
+	if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
+		t.Errorf("%s(%q) = true, but yaml.v3 writes it as %q", shortcut, w, got)
+	}
+	// Longer keys are not simple keys; keyScalar sends them to yaml.v3.
+	if got := viaYAMLv3(t, map[string]any{w: true}); asKey && len(w) <= maxSimpleKey && got != w+": true\n" {
+		t.Errorf("%s(%q) = true, but yaml.v3 writes it as a key as %q", shortcut, w, got)
+	}
+	if got := viaYAMLv3(t, map[string]any{"k": []any{w}}); got != "k:\n- "+w+"\n" {
+		t.Errorf("%s(%q) = true, but yaml.v3 writes it in a list as %q", shortcut, w, got)
+	}
 }
 
 // FuzzCompareKeys: the ASCII shortcut in compareKeys orders keys as the
@@ -221,11 +228,6 @@ func FuzzPlainPhrase(f *testing.F) {
 		if !plainPhrase(w) {
 			return
 		}
-		if got := viaYAMLv3(t, map[string]any{"k": w}); got != "k: "+w+"\n" {
-			t.Errorf("plainPhrase(%q) = true, but yaml.v3 writes it as %q", w, got)
-		}
-		if got := viaYAMLv3(t, map[string]any{"k": []any{w}}); got != "k:\n- "+w+"\n" {
-			t.Errorf("plainPhrase(%q) = true, but yaml.v3 writes it in a list as %q", w, got)
-		}
+		assertWrittenPlain(t, "plainPhrase", w, false) // phrases are never keys
 	})
 }
