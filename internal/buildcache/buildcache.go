@@ -199,39 +199,25 @@ func (c *Cache) path(key string) string {
 	return filepath.Join(c.dir, key[:2], key+".gob")
 }
 
-// Get returns the entry stored under key. A missing or unreadable entry is
-// a miss: the cache only ever saves work.
+// Get returns the entry stored under key. A missing, unreadable or damaged
+// entry is a miss: the cache only ever saves work.
 func (c *Cache) Get(key string) (*Entry, bool) {
-	return read[Entry](c.path(key))
-}
-
-// read decodes the value stored at p; any failure is a miss.
-func read[T any](p string) (*T, bool) {
-	f, err := os.Open(p)
+	payload, err := readSealed(c.path(key))
 	if err != nil {
 		return nil, false
 	}
-	defer f.Close()
-	var v T
-	if err := gob.NewDecoder(f).Decode(&v); err != nil {
-		return nil, false
-	}
-	return &v, true
+	e, err := decodeEntry(payload)
+	return e, err == nil
 }
 
 // Put stores an entry atomically; failing to store is not an error a build
 // should fail on, so it is returned for the caller to ignore or log.
 func (c *Cache) Put(key string, e *Entry) error {
-	return c.write(c.path(key), e)
-}
-
-// write stores v at p atomically.
-func (c *Cache) write(p string, v any) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+	b, err := encodeEntry(e)
+	if err != nil {
 		return err
 	}
-	return writeAtomic(p, b.Bytes())
+	return writeAtomic(c.path(key), b)
 }
 
 // writeAtomic writes data to p through a temporary file renamed over it.
@@ -275,12 +261,24 @@ func (c *Cache) stampPath(key, out string) string {
 }
 
 // GetStamp returns the stamp of what key built in out. Like an entry, a
-// missing or unreadable stamp is only a miss.
+// missing, unreadable or damaged stamp is only a miss.
 func (c *Cache) GetStamp(key, out string) (*Stamp, bool) {
-	return read[Stamp](c.stampPath(key, out))
+	payload, err := readSealed(c.stampPath(key, out))
+	if err != nil {
+		return nil, false
+	}
+	var s Stamp
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&s); err != nil {
+		return nil, false
+	}
+	return &s, true
 }
 
 // PutStamp keeps the stamp of what key built in out.
 func (c *Cache) PutStamp(key, out string, s *Stamp) error {
-	return c.write(c.stampPath(key, out), s)
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(s); err != nil {
+		return err
+	}
+	return writeAtomic(c.stampPath(key, out), seal(b.Bytes()))
 }

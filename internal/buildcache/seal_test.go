@@ -1,0 +1,128 @@
+package buildcache
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/pipec/pipec/compiler"
+	"github.com/pipec/pipec/targets"
+)
+
+func sampleEntry() *Entry {
+	return &Entry{
+		Name: "tweets",
+		Files: []targets.File{
+			{Path: "tweets/k8s/base/kustomization.yaml", Data: []byte("resources:\n- a.yaml\n")},
+			{Path: "tweets/rendered/dev/empty.yaml", Data: []byte{}, Env: "dev"},
+			{Path: "tweets/dags/prod/daily.py", Data: []byte("from airflow import DAG\n"), Env: "prod"},
+		},
+		Warnings: compiler.Diagnostics{{File: "pipelines/tweets/pipeline.cue", Line: 3, Column: 5, Path: "services.collector", Message: "no probe", Severity: compiler.Warning, Code: compiler.CodeSingleReplica}},
+	}
+}
+
+// An entry reads back as it was stored: names, environments, contents
+// (an empty one included) and warnings.
+func TestEntryRoundTrip(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	want := sampleEntry()
+	if err := c.Put("k0", want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.Get("k0")
+	if !ok {
+		t.Fatal("miss right after Put")
+	}
+	if got.Name != want.Name || !reflect.DeepEqual(got.Warnings, want.Warnings) || len(got.Files) != len(want.Files) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i, f := range got.Files {
+		w := want.Files[i]
+		if f.Path != w.Path || f.Env != w.Env || !bytes.Equal(f.Data, w.Data) {
+			t.Errorf("file %d: got %q %q %q, want %q %q %q", i, f.Path, f.Env, f.Data, w.Path, w.Env, w.Data)
+		}
+	}
+	// The contents share one buffer; appending to one must not reach the
+	// next, the empty one included.
+	got.Files[0].Data = append(got.Files[0].Data, "XXXX"...)
+	got.Files[1].Data = append(got.Files[1].Data, "YYYY"...)
+	if string(got.Files[2].Data) != "from airflow import DAG\n" {
+		t.Errorf("appending to one file's content changed another's: %q", got.Files[2].Data)
+	}
+}
+
+// A file damaged anywhere, cut short at any length or zero-filled, as a
+// crash can leave one, is a miss, never a wrong result.
+func TestDamagedEntriesAreMisses(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	if err := c.Put("k1", sampleEntry()); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(c.path("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(what string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(c.path("k1"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if e, ok := c.Get("k1"); ok {
+			t.Fatalf("%s: read as a hit: %+v", what, e)
+		}
+	}
+	for i := range good {
+		b := bytes.Clone(good)
+		b[i] ^= 0x20
+		try("a flipped bit", b)
+	}
+	for n := range len(good) {
+		try("cut short", good[:n])
+	}
+	try("zero-filled", make([]byte, len(good)))
+	zeroTail := bytes.Clone(good)
+	clear(zeroTail[len(good)/2:])
+	try("zero-filled from the middle", zeroTail)
+	try("one byte more", append(bytes.Clone(good), 0))
+}
+
+// Stamps are sealed too.
+func TestDamagedStampsAreMisses(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	s := &Stamp{Name: "tweets", Tree: []byte("f 1 2 3\n")}
+	if err := c.PutStamp("k2", "/out", s); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.GetStamp("k2", "/out"); !ok || got.Name != "tweets" || string(got.Tree) != "f 1 2 3\n" {
+		t.Fatalf("got %+v, %v", got, ok)
+	}
+	good, _ := os.ReadFile(c.stampPath("k2", "/out"))
+	b := bytes.Clone(good)
+	b[len(b)/2] ^= 1
+	os.WriteFile(c.stampPath("k2", "/out"), b, 0o644)
+	if _, ok := c.GetStamp("k2", "/out"); ok {
+		t.Fatal("a damaged stamp was used")
+	}
+}
+
+// An entry that passes its checksum but whose head disagrees with its
+// contents (pipec's own bug, or a file written by another layout of the
+// same version) is refused too.
+func TestEntriesWithInconsistentSizesAreRefused(t *testing.T) {
+	e := sampleEntry()
+	b, err := encodeEntry(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := unseal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeEntry(payload[:len(payload)-1]); err == nil {
+		t.Error("a payload one byte short decoded")
+	}
+	if _, err := decodeEntry(append(bytes.Clone(payload), 'x')); err == nil {
+		t.Error("a payload one byte long decoded")
+	}
+}
