@@ -38,6 +38,7 @@ func (Target) Generate(spec *schema.Spec) ([]targets.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// render changes the overlays' objects: it runs once their files exist.
 	for _, ov := range tree.overlays {
 		rendered, err := render(spec, ov)
 		if err != nil {

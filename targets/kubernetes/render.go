@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/pipec/pipec/internal/manifest"
 	"github.com/pipec/pipec/schema"
 	"github.com/pipec/pipec/targets"
@@ -39,7 +37,7 @@ func render(spec *schema.Spec, ov *overlay) ([]targets.File, error) {
 		if !known {
 			return nil, fmt.Errorf("kubernetes: cannot render %s: add its kind to kinds in render.go, saying what kustomize does with it", o.id())
 		}
-		r := &object{kind: o.kind, name: o.name, data: runtime.DeepCopyJSON(o.data)}
+		r := o
 		r.setNamespace(k, ov.namespace, serviceAccounts)
 		r.addLabels(k, ov.labels)
 		setImages(r.data, images)
