@@ -182,9 +182,12 @@ func isIndex(s string) bool {
 }
 
 var (
-	outOfBound     = regexp.MustCompile(`^invalid value (".*") \(out of bound =~"\^\[0-9\]\+\(s\|m\|h\|d\)\$"\)$`)
-	outOfRange     = regexp.MustCompile(`^invalid value (\S+) \(out of bound ([<>]=?)(\S+)\)$`)
-	conflictValues = regexp.MustCompile(`^conflicting values (.+) and (.+)$`)
+	outOfBound = regexp.MustCompile(`^invalid value (".*") \(out of bound =~"\^\[0-9\]\+\(s\|m\|h\|d\)\$"\)$`)
+	outOfRange = regexp.MustCompile(`^invalid value (\S+) \(out of bound ([<>]=?)(\S+)\)$`)
+	// conflictValues matches a conflict between two values written without
+	// spaces or as quoted strings, and says whether their types differ.
+	conflictValues = regexp.MustCompile(`^conflicting values ("(?:[^"\\]|\\.)*"|[^ "]+) and ("(?:[^"\\]|\\.)*"|[^ "]+)( \(mismatched types \w+ and \w+\))?$`)
+	typeName       = regexp.MustCompile(`^[a-z]+[0-9]*$`)
 )
 
 // codeOf classifies an evaluator message.
@@ -247,6 +250,19 @@ func flatten(err error) []cueError {
 			enums[cuePath(e.Path())] = true
 		}
 	}
+	// An enumeration of strings is one whose every alternative the value
+	// conflicts with is a string.
+	ofStrings := map[string]bool{}
+	for path := range enums {
+		ofStrings[path] = true
+	}
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		if _, _, ok := enumConflict(msg); !ok && !strings.Contains(msg, "errors in empty disjunction") {
+			delete(ofStrings, cuePath(e.Path()))
+		}
+	}
 	for _, e := range errors.Errors(err) {
 		format, args := e.Msg()
 		ce := cueError{
@@ -261,18 +277,31 @@ func flatten(err error) []cueError {
 		if outOfRange.MatchString(ce.msg) {
 			bounded[ce.path] = true
 		}
-		m := conflictValues.FindStringSubmatch(ce.msg)
-		if m == nil || !strings.HasPrefix(m[1], `"`) || !enums[ce.path] {
+		if value, alt, ok := enumConflict(ce.msg); ok && ofStrings[ce.path] {
+			k := ce.path + "\x00" + value
+			if i, ok := merged[k]; ok {
+				out[i].msg += ", " + alt
+				continue
+			}
+			merged[k] = len(out)
+			ce.msg = value + " is not allowed; use one of " + alt
 			out = append(out, ce)
 			continue
 		}
-		k := ce.path + "\x00" + m[2]
-		if i, ok := merged[k]; ok {
-			out[i].msg += ", " + m[1]
+		if m := conflictValues.FindStringSubmatch(ce.msg); m != nil && m[3] != "" && enums[ce.path] {
+			// A value of the wrong type conflicts with every alternative,
+			// a default among them; the conflict with the type says it.
+			k := ce.path + "\x00mismatch"
+			i, seen := merged[k]
+			switch {
+			case !seen:
+				merged[k] = len(out)
+				out = append(out, ce)
+			case typeName.MatchString(m[2]) && !typeName.MatchString(conflictValues.FindStringSubmatch(out[i].msg)[2]):
+				out[i] = ce
+			}
 			continue
 		}
-		merged[k] = len(out)
-		ce.msg = m[2] + " is not allowed; use one of " + m[1]
 		out = append(out, ce)
 	}
 	// A value outside a bound also conflicts with the schema's default for
@@ -280,6 +309,22 @@ func flatten(err error) []cueError {
 	return slices.DeleteFunc(out, func(e cueError) bool {
 		return bounded[e.path] && strings.HasPrefix(e.msg, "conflicting values")
 	})
+}
+
+// enumConflict reads a conflict between a value and a string alternative
+// of an enumeration. CUE names the alternative first when both are
+// strings, and the value first when their types differ.
+func enumConflict(msg string) (value, alt string, ok bool) {
+	m := conflictValues.FindStringSubmatch(msg)
+	switch {
+	case m == nil:
+		return "", "", false
+	case m[3] == "" && strings.HasPrefix(m[1], `"`) && strings.HasPrefix(m[2], `"`):
+		return m[2], m[1], true
+	case m[3] != "" && strings.HasPrefix(m[2], `"`):
+		return m[1], m[2], true
+	}
+	return "", "", false
 }
 
 // addCUE records every error in err. Messages from the CUE evaluator are
