@@ -223,7 +223,11 @@ const pipelinesPerContext = 8
 func (sc *schemaContext) get() *schemaContext {
 	if sc.cctx == nil || sc.uses == pipelinesPerContext {
 		sc.cctx = cuecontext.New()
-		sc.def = sc.cctx.CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
+		f, err := evalSchemaFile()
+		if err != nil {
+			panic(fmt.Sprintf("embedded schema does not parse: %v", err))
+		}
+		sc.def = sc.cctx.BuildFile(f).LookupPath(cue.ParsePath(schema.Definition))
 		if err := sc.def.Err(); err != nil {
 			panic(fmt.Sprintf("embedded schema does not compile: %v", err))
 		}

@@ -4,12 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/cuecontext"
-
 	"github.com/pipec/pipec/bench/compiled"
 	"github.com/pipec/pipec/compiler"
-	"github.com/pipec/pipec/schema"
 )
 
 // BenchmarkSchemaLoad measures what every pipeline pays before its own
@@ -17,8 +13,7 @@ import (
 func BenchmarkSchemaLoad(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		def := cuecontext.New().CompileBytes(schema.Source, cue.Filename(schema.Filename)).LookupPath(cue.ParsePath(schema.Definition))
-		if err := def.Err(); err != nil {
+		if err := compiler.LoadSchema(); err != nil {
 			b.Fatal(err)
 		}
 	}

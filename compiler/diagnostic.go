@@ -277,6 +277,12 @@ func flatten(err error) []cueError {
 		if outOfRange.MatchString(ce.msg) {
 			bounded[ce.path] = true
 		}
+		if msg, ok := enumError(ce.msg); ok {
+			ce.msg = msg
+			bounded[ce.path] = true
+			out = append(out, ce)
+			continue
+		}
 		if value, alt, ok := enumConflict(ce.msg); ok && ofStrings[ce.path] {
 			k := ce.path + "\x00" + value
 			if i, ok := merged[k]; ok {
