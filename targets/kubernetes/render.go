@@ -161,9 +161,20 @@ func mapAt(m map[string]any, path ...string) map[string]any {
 type imageRule struct {
 	image
 	// matches is nil when the name is no regular expression: kustomize
-	// then changes no image.
+	// then changes no image. It is left nil, and literal used, when the
+	// name has no special character.
 	matches *regexp.Regexp
+	literal bool
 }
+
+// imageTag is what kustomize's pattern allows after an image's name: a
+// tag, a digest, both or neither.
+const imageTag = `(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?`
+
+// tagOnly matches imageTag alone, for literal names: compiling the
+// pattern for every name of every environment was a twentieth of the
+// target's time.
+var tagOnly = regexp.MustCompile("^" + imageTag + "$")
 
 func imageRules(images []image) []imageRule {
 	rules := make([]imageRule, len(images))
@@ -171,15 +182,28 @@ func imageRules(images []image) []imageRule {
 		rules[i].image = img
 		// kustomize's own pattern, the name unquoted. pipec's image names
 		// are DNS labels, which match only themselves.
-		rules[i].matches, _ = regexp.Compile("^" + img.Name + `(:[a-zA-Z0-9_.{}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?$`)
+		if regexp.QuoteMeta(img.Name) == img.Name {
+			rules[i].literal = true
+			continue
+		}
+		rules[i].matches, _ = regexp.Compile("^" + img.Name + imageTag + "$")
 	}
 	return rules
+}
+
+// match reports whether the rule applies to ref.
+func (r imageRule) match(ref string) bool {
+	if r.literal {
+		rest, ok := strings.CutPrefix(ref, r.Name)
+		return ok && tagOnly.MatchString(rest)
+	}
+	return r.matches != nil && r.matches.MatchString(ref)
 }
 
 // apply returns ref with the rule applied: the new name, and the new tag
 // or digest in place of both the old tag and digest.
 func (r imageRule) apply(ref string) string {
-	if r.matches == nil || !r.matches.MatchString(ref) {
+	if !r.match(ref) {
 		return ref
 	}
 	name, tag, digest := splitImage(ref)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -142,4 +143,28 @@ func filePaths(files []targets.File) []string {
 		paths = append(paths, f.Path)
 	}
 	return paths
+}
+
+// A literal image name is matched without compiling a pattern for it, and
+// matches exactly what kustomize's pattern for it matches.
+func TestLiteralImageNamesMatchAsKustomizesPattern(t *testing.T) {
+	refs := []string{
+		"web", "web:1", "web:1.2.3-rc{x}", "web@sha256:abc", "web:1@sha256:abc", "web@sha256+x:abc",
+		"webx", "web/x", "registry/web", "web:", "web@", "web@sha256", "web:1@", "xweb", "", "web:a b", "web@sha256:ab/c",
+	}
+	for _, name := range []string{"web", "stats-2", "a"} {
+		rule := imageRules([]image{{Name: name}})[0]
+		if !rule.literal {
+			t.Fatalf("%q: not taken as a literal name", name)
+		}
+		full := regexp.MustCompile("^" + name + imageTag + "$")
+		for _, ref := range append(refs, name, name+":latest", name+"@sha256:0") {
+			if got, want := rule.match(ref), full.MatchString(ref); got != want {
+				t.Errorf("name %q, ref %q: match %v, kustomize's pattern %v", name, ref, got, want)
+			}
+		}
+	}
+	if rule := imageRules([]image{{Name: "web.*"}})[0]; rule.literal || !rule.match("web-api:1") {
+		t.Errorf("a name with pattern characters is not matched as kustomize's pattern: %+v", rule)
+	}
 }
