@@ -99,7 +99,7 @@ func (e *env) bigqueryObjects() error {
 			spec["timePartitioning"] = tp
 		}
 		if len(t.t.Clustering) > 0 {
-			spec["clustering"] = slices.Clone(t.t.Clustering)
+			spec["clustering"] = anyList(t.t.Clustering)
 		}
 		if err := e.add("BigQueryTable", t.name, "table "+t.ref(), spec, annotations(e.p.Project, true), e.labels); err != nil {
 			return err

@@ -115,9 +115,9 @@ func (e *env) add(kind, n, what string, spec map[string]any, annotations map[str
 		return fmt.Errorf("%s and %s both derive the Config Connector name %s %q", other, what, kind, n)
 	}
 	e.names[key] = what
-	meta := map[string]any{"name": n, "annotations": annotations}
+	meta := map[string]any{"name": n, "annotations": anyMap(annotations)}
 	if len(labels) > 0 {
-		meta["labels"] = labels
+		meta["labels"] = anyMap(labels)
 	}
 	e.objects = append(e.objects, &object{kind: kind, name: n, data: map[string]any{
 		"apiVersion": apiVersion(kind),
@@ -126,6 +126,25 @@ func (e *env) add(kind, n, what string, spec map[string]any, annotations map[str
 		"spec":       spec,
 	}})
 	return nil
+}
+
+// Objects are built of the types manifest.File writes as they are (maps of
+// any, lists of any, int64), so that it need not copy each to convert it.
+
+func anyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func anyList(l []string) []any {
+	out := make([]any, len(l))
+	for i, v := range l {
+		out[i] = v
+	}
+	return out
 }
 
 // annotations are the ones every object carries: the project it lives in,

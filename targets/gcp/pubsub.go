@@ -73,7 +73,7 @@ func (e *env) pubsubObjects() error {
 		spec := map[string]any{
 			"resourceID":               sub.id,
 			"topicRef":                 map[string]any{"name": sub.topic.name},
-			"ackDeadlineSeconds":       s.AckDeadline,
+			"ackDeadlineSeconds":       int64(s.AckDeadline),
 			"messageRetentionDuration": seconds(s.Retention),
 		}
 		if s.RetainAcked {
@@ -104,7 +104,7 @@ func (e *env) pubsubObjects() error {
 		if dl := s.DeadLetter; dl != nil {
 			spec["deadLetterPolicy"] = map[string]any{
 				"deadLetterTopicRef":  map[string]any{"name": sub.deadLetter.name},
-				"maxDeliveryAttempts": dl.MaxAttempts,
+				"maxDeliveryAttempts": int64(dl.MaxAttempts),
 			}
 		}
 		switch {

@@ -38,7 +38,7 @@ func (e *env) storageObjects() error {
 		if b.b.LifecycleDays > 0 {
 			spec["lifecycleRule"] = []any{map[string]any{
 				"action":    map[string]any{"type": "Delete"},
-				"condition": map[string]any{"age": b.b.LifecycleDays},
+				"condition": map[string]any{"age": int64(b.b.LifecycleDays)},
 			}}
 		}
 		if err := e.add("StorageBucket", b.name, "bucket "+b.id, spec, annotations(e.p.Project, true), e.labels); err != nil {
