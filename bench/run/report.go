@@ -206,7 +206,7 @@ func (r *report) goals() []verdict {
 		}
 		x := serial.wall.Seconds() / par.wall.Seconds()
 		if g.figure == "—" {
-			g.figure = fmt.Sprintf("%s / %s = %.2f× at N = %d", seconds(serial.wall), seconds(par.wall), x, n)
+			g.figure = fmt.Sprintf("%s / %s = %s× at N = %d", seconds(serial.wall), seconds(par.wall), against(x, 1.7), n)
 			g.verdict = judge(x >= 1.7)
 			continue
 		}
@@ -244,6 +244,16 @@ func megabytes(b int64) string {
 		return "—" // not measured
 	}
 	return fmt.Sprintf("%.0f MB", float64(b)/1e6)
+}
+
+// against prints x with two decimals, or three when two would round it
+// onto the goal it is judged against, so that the figure shows which side
+// of the goal it is on.
+func against(x, goal float64) string {
+	if s := fmt.Sprintf("%.2f", x); s != fmt.Sprintf("%.2f", goal) || x == goal {
+		return s
+	}
+	return fmt.Sprintf("%.3f", x)
 }
 
 func ratio(a, b time.Duration) string {
