@@ -100,27 +100,50 @@ func hashTree(h io.Writer, dir, rel string) error {
 		return err
 	}
 	sort.Strings(paths)
+	// One buffer for every file's line and content: a key is taken for
+	// every pipeline of every build, and the per-file allocations of
+	// fmt and io.Copy were most of its cost.
+	buf := make([]byte, 0, 32<<10)
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return err
 		}
 		name, _ := filepath.Rel(rel, p)
-		fmt.Fprintf(h, "file %q %o %d\n", filepath.ToSlash(name), info.Mode().Perm(), info.Size())
+		line := append(buf[:0], "file "...)
+		line = strconv.AppendQuote(line, filepath.ToSlash(name))
+		line = append(line, ' ')
+		line = strconv.AppendUint(line, uint64(info.Mode().Perm()), 8)
+		line = append(line, ' ')
+		line = strconv.AppendInt(line, info.Size(), 10)
+		h.Write(append(line, '\n'))
 		if !info.Mode().IsRegular() {
 			continue
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
+		if err := hashFileInto(h, p, buf[:cap(buf)]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hashFileInto writes the content of the file at p to h through buf.
+func hashFileInto(h io.Writer, p string, buf []byte) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // moduleRoot is the nearest directory above dir holding a cue.mod.

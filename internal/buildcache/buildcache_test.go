@@ -231,3 +231,29 @@ func TestExecutableIsIdentifiedByItsGoBuildID(t *testing.T) {
 		}
 	}
 }
+
+// hashTree hashes each file's path, mode, size and content, in path order;
+// what it writes is exactly what the key covers.
+func TestHashTreeWritesEachFilesPathModeSizeAndContent(t *testing.T) {
+	dir := tree(t)
+	big := strings.Repeat("x", 100<<10) // longer than the read buffer
+	if err := os.WriteFile(filepath.Join(dir, "web", "big.bin"), []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, mode := range map[string]os.FileMode{"pipeline.cue": 0o644, "web/app.py": 0o644, "web/big.bin": 0o600, "web/requirements.txt": 0o644} {
+		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+	}
+	var got strings.Builder
+	if err := hashTree(&got, dir, dir); err != nil {
+		t.Fatal(err)
+	}
+	want := "file \"pipeline.cue\" 644 10\npackage p\n" +
+		"file \"web/app.py\" 644 9\nprint(1)\n" +
+		"file \"web/big.bin\" 600 102400\n" + big +
+		"file \"web/requirements.txt\" 644 17\nrequests==2.32.3\n"
+	if got.String() != want {
+		t.Errorf("hashTree wrote %d bytes:\n%.300q\nwant %d bytes:\n%.300q", got.Len(), got.String(), len(want), want)
+	}
+}
