@@ -86,7 +86,7 @@ func hasDefault(e ast.Expr) bool {
 
 // commitDefaults fixes each value at paths that is still open in v but has
 // a default to that default. The defaults are all read from v as it is,
-// then filled in together: filling adds conjuncts without evaluating.
+// then filled in together.
 func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
 	type fill struct {
 		path cue.Path
@@ -102,10 +102,19 @@ func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
 			fills = append(fills, fill{p, d})
 		}
 	}
-	for _, f := range fills {
-		v = v.FillPath(f.path, f.to)
+	switch len(fills) {
+	case 0:
+		return v
+	case 1:
+		return v.FillPath(fills[0].path, fills[0].to)
 	}
-	return v
+	// Filling evaluates what it fills: gather the defaults in a value of
+	// their own, small to evaluate, and unify v with it once.
+	all := v.Context().CompileString("{}")
+	for _, f := range fills {
+		all = all.FillPath(f.path, f.to)
+	}
+	return v.Unify(all)
 }
 
 // under returns the paths inside entry key of map m, relative to it.
