@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -149,7 +150,9 @@ func (p *sharePlan) isShared(env, m, key string) bool {
 // resolves a reference by the identity of the syntax node that scopes it,
 // so a copy of the syntax would not compile: the maps' lists of entries are
 // changed in place while build runs, and restored before it returns.
-func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value) cue.Value {
+//
+// Entries in keep ("images\x00web") stay in.
+func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value, keep map[string]bool) cue.Value {
 	type saved struct {
 		lit  *ast.StructLit
 		elts []ast.Decl
@@ -176,7 +179,7 @@ func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value) cue.Val
 			lit.Elts = slices.DeleteFunc(slices.Clone(lit.Elts), func(e ast.Decl) bool {
 				k, _, _ := ast.LabelName(e.(*ast.Field).Label)
 				_, found := slices.BinarySearch(keys, k)
-				return found
+				return found && !keep[name+"\x00"+k]
 			})
 		}
 	}
@@ -459,21 +462,36 @@ func copyValue(dst, src reflect.Value) {
 // decoded, once for all environments.
 type sharedEntries struct {
 	plan *sharePlan
-	// rest is the spec without them, evaluated per environment.
-	rest     cue.Value
+	// rests are the spec without them, evaluated per environment, by the
+	// shared entries an environment overrides and so keeps ("" for none).
+	rests    map[string]cue.Value
+	files    []*ast.File
+	build    func() cue.Value
 	defaults []cue.Path
 	decoded  map[string]map[string]any
+}
+
+// restFor returns the spec without the shared entries, but for those in
+// keep.
+func (s *sharedEntries) restFor(keep map[string]bool) cue.Value {
+	id := strings.Join(slices.Sorted(maps.Keys(keep)), "\x01")
+	if v, ok := s.rests[id]; ok {
+		return v
+	}
+	v := s.plan.buildRest(s.files, s.build, keep)
+	s.rests[id] = v
+	return v
 }
 
 // evalShared evaluates the shared entries of plan. It returns nil if any
 // of them has an error: the whole evaluation then reports it, where the
 // user wrote it.
 func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []cue.Path, files []*ast.File, build func() cue.Value) *sharedEntries {
-	rest := plan.buildRest(files, build)
+	rest := plan.buildRest(files, build, nil)
 	if rest.Err() != nil {
 		return nil
 	}
-	s := &sharedEntries{plan: plan, rest: rest, defaults: defaults, decoded: map[string]map[string]any{}}
+	s := &sharedEntries{plan: plan, rests: map[string]cue.Value{"": rest}, files: files, build: build, defaults: defaults, decoded: map[string]map[string]any{}}
 	for _, k := range entryKinds {
 		keys := plan.shared[k.name]
 		if len(keys) == 0 {
@@ -518,13 +536,19 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	if !ok {
 		return nil, false
 	}
-	base := s.rest
+	// The shared entries this environment overrides are evaluated with
+	// the rest, from a build that keeps them: filling each in would
+	// evaluate the rest once more per entry.
+	keep := map[string]bool{}
 	for k := range touched {
 		m, key, _ := strings.Cut(k, "\x00")
 		if _, shared := slices.BinarySearch(s.plan.shared[m], key); shared {
-			path := cue.MakePath(cue.Str(m), cue.Str(key))
-			base = base.FillPath(path, user.LookupPath(path))
+			keep[k] = true
 		}
+	}
+	base := s.restFor(keep)
+	if base.Err() != nil {
+		return nil, false
 	}
 	var defaults []cue.Path // those not inside the shared entries
 	for _, p := range s.defaults {
