@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pipec/pipec/compiler"
@@ -124,5 +125,27 @@ func TestEntriesWithInconsistentSizesAreRefused(t *testing.T) {
 	}
 	if _, err := decodeEntry(append(bytes.Clone(payload), 'x')); err == nil {
 		t.Error("a payload one byte long decoded")
+	}
+}
+
+// Entries are stored compressed: YAML repeats itself, and the cache would
+// otherwise double what a cold build writes.
+func TestEntriesAreStoredCompressed(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	doc := []byte(strings.Repeat("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n", 200))
+	e := &Entry{Name: "p", Files: []targets.File{{Path: "p/a.yaml", Data: doc}, {Path: "p/b.yaml", Data: doc}}}
+	if err := c.Put("k3", e); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(c.path("k3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size() > int64(2*len(doc))/4 {
+		t.Errorf("an entry of %d bytes of YAML takes %d bytes on disk", 2*len(doc), info.Size())
+	}
+	got, ok := c.Get("k3")
+	if !ok || !bytes.Equal(got.Files[1].Data, doc) {
+		t.Fatal("the compressed entry does not read back")
 	}
 }
