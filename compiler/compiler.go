@@ -18,6 +18,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
 
@@ -341,7 +342,7 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path, env, dir string, files *fileFacts) *schema.Pipeline {
 	v := def.Unify(commitDefaults(user.Unify(override), defaults))
 	valid := true
-	if err := v.Validate(cue.Concrete(true), cue.Final()); err != nil {
+	if err := validateEnv(v); err != nil {
 		explainEnvErrors(r, err, def, user, override, env)
 		valid = false
 	}
@@ -487,4 +488,28 @@ func nodeSpan(v cue.Value) span {
 
 func (s span) contains(p token.Pos) bool {
 	return s.file != "" && p.Filename() == s.file && p.Offset() >= s.start && p.Offset() <= s.end
+}
+
+// validateEnv validates one environment's value, leaving out errors in its
+// environments field. Every environment's overrides ride along in that
+// field, and one left open there (`environments: prod: project: string`)
+// is not a value this environment lacks; each environment's overrides are
+// checked where they land, and reported there.
+func validateEnv(v cue.Value) error {
+	err := v.Validate(cue.Concrete(true), cue.Final())
+	if err == nil {
+		return nil
+	}
+	var kept errors.Error
+	for _, e := range errors.Errors(err) {
+		// Paths start with the schema's definition; cuePath drops it.
+		if path := cuePath(e.Path()); path == "environments" || strings.HasPrefix(path, "environments.") {
+			continue
+		}
+		kept = errors.Append(kept, e)
+	}
+	if kept == nil {
+		return nil
+	}
+	return kept
 }

@@ -557,7 +557,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 		}
 	}
 	v := def.Unify(commitDefaults(base.Unify(override), defaults))
-	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
+	if validateEnv(v) != nil {
 		return nil, false
 	}
 	p, broken := decodePartial(v, true)
