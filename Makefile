@@ -57,7 +57,7 @@ image:
 bench:
 	bash scripts/setup.sh --bench
 	$(GO) run ./bench/run
-	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./internal/manifest ./writer ./targets/... ./bench
+	$(GO) test -run '^$$' -bench . -benchmem ./compiler ./internal/manifest ./internal/buildcache ./writer ./targets/... ./bench
 
 # Every fuzz target for FUZZTIME each; `go test` alone runs their seed corpora.
 FUZZTIME ?= 30s
@@ -66,6 +66,9 @@ FUZZ_TARGETS := \
 	./internal/manifest:FuzzMarshalRoundTrip \
 	./internal/manifest:FuzzEmitMatchesYAMLv3 \
 	./internal/manifest:FuzzPlainWord \
+	./internal/manifest:FuzzPlainPhrase \
+	./internal/manifest:FuzzCompareKeys \
+	./internal/manifest:FuzzDecodeObject \
 	./targets/dockerfile:FuzzQuote \
 	./targets/gcp:FuzzShellQuote \
 	./targets/gcp:FuzzLabel \
