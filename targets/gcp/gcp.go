@@ -173,20 +173,23 @@ func (e *env) merged(own map[string]string) map[string]string {
 	return m
 }
 
+// apiGroups are the Config Connector API groups of the kinds pipec writes.
+var apiGroups = map[string]string{
+	"ArtifactRegistryRepository": "artifactregistry",
+	"BigQueryDataset":            "bigquery",
+	"BigQueryTable":              "bigquery",
+	"IAMPolicyMember":            "iam",
+	"IAMServiceAccount":          "iam",
+	"Project":                    "resourcemanager",
+	"PubSubSubscription":         "pubsub",
+	"PubSubTopic":                "pubsub",
+	"SecretManagerSecret":        "secretmanager",
+	"StorageBucket":              "storage",
+}
+
 // apiVersion is the Config Connector API version of a kind.
 func apiVersion(kind string) string {
-	group := map[string]string{
-		"ArtifactRegistryRepository": "artifactregistry",
-		"BigQueryDataset":            "bigquery",
-		"BigQueryTable":              "bigquery",
-		"IAMPolicyMember":            "iam",
-		"IAMServiceAccount":          "iam",
-		"Project":                    "resourcemanager",
-		"PubSubSubscription":         "pubsub",
-		"PubSubTopic":                "pubsub",
-		"SecretManagerSecret":        "secretmanager",
-		"StorageBucket":              "storage",
-	}[kind]
+	group := apiGroups[kind]
 	if group == "" {
 		panic("gcp: no API group for kind " + kind)
 	}

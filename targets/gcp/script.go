@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -115,7 +116,7 @@ trap 'rm -rf "$tmp"' EXIT
 // sh writes apply.sh. Values only ever reach it through q, which
 // single-quotes them; everything else it writes is fixed text.
 type sh struct {
-	b   strings.Builder
+	b   bytes.Buffer
 	err error
 }
 
@@ -163,6 +164,9 @@ func labelsFlag(m map[string]string) string {
 // checks them when a BigQuery or Cloud Storage subscription is created.
 func script(spec *schema.Spec, e *env) ([]byte, error) {
 	w := &sh{}
+	// A script is its prelude and about 20 KB for a typical pipeline;
+	// growing once saves copying it several times over.
+	w.b.Grow(len(prelude) + 16<<10)
 	p := e.p
 	w.printf("#!/usr/bin/env bash\n%s", targets.HashComment(spec))
 	w.printf("#\n# %s\n", oneLine(fmt.Sprintf("The Google Cloud resources of pipeline %s in environment %s (project %s),", p.Name, p.Env, p.Project)))
@@ -192,20 +196,22 @@ func script(spec *schema.Spec, e *env) ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	return []byte(w.b.String()), nil
+	return w.b.Bytes(), nil
 }
 
 // section writes what body writes inside `if want GROUP; then ... fi`,
-// or nothing if body writes nothing.
+// or nothing if body writes nothing. The body writes in place, after the
+// opening line, which is taken back if nothing follows it.
 func (w *sh) section(group string, body func(*sh)) {
-	s := &sh{}
-	body(s)
-	if s.err != nil && w.err == nil {
-		w.err = s.err
+	start := w.b.Len()
+	w.printf("\nif want %s; then\n", group)
+	opened := w.b.Len()
+	body(w)
+	if w.b.Len() == opened {
+		w.b.Truncate(start)
+		return
 	}
-	if s.b.Len() > 0 {
-		w.printf("\nif want %s; then\n%sfi\n", group, s.b.String())
-	}
+	w.b.WriteString("fi\n")
 }
 
 func (w *sh) registry(e *env) {
