@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -235,15 +236,28 @@ func plain(v any) (any, bool) {
 
 // File is Marshal with a header (the generated-file comment) in front.
 func File(header string, v any) ([]byte, error) {
-	var buf bytes.Buffer
-	// Most files pipec writes are one or two kilobytes: growing the
-	// buffer once costs less than doubling it from 64 bytes.
-	buf.Grow(len(header) + 2048)
+	buf := scratch.Get().(*bytes.Buffer)
+	defer putScratch(buf)
 	buf.WriteString(header)
-	if err := marshalTo(&buf, v); err != nil {
+	if err := marshalTo(buf, v); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	// The file is kept until it is written and cached: a copy of exactly
+	// its size holds a third of what a buffer grown for it would.
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// scratch holds the buffers File encodes into.
+var scratch = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putScratch returns a buffer to scratch, unless one large file grew it
+// far beyond what the others need.
+func putScratch(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	scratch.Put(buf)
 }
 
 // invalidUTF8 finds a string, map key or struct field value in v that is not
