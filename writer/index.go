@@ -47,15 +47,29 @@ func (ix *index) accepts(p string, data []byte) bool {
 }
 
 func (ix *index) encode() []byte {
-	var b bytes.Buffer
-	b.WriteString(ix.header + "\n")
-	for _, p := range slices.Sorted(maps.Keys(ix.hashes)) {
-		hashes := slices.Compact(slices.Sorted(slices.Values(ix.hashes[p])))
-		for _, h := range hashes {
-			fmt.Fprintf(&b, "%s  %s\n", h, p)
+	paths := slices.Sorted(maps.Keys(ix.hashes))
+	size := len(ix.header) + 1
+	for _, p := range paths {
+		for _, h := range ix.hashes[p] {
+			size += len(h) + len("  ") + len(p) + 1
 		}
 	}
-	return b.Bytes()
+	b := make([]byte, 0, size)
+	b = append(b, ix.header...)
+	b = append(b, '\n')
+	for _, p := range paths {
+		hashes := ix.hashes[p]
+		if len(hashes) > 1 {
+			hashes = slices.Compact(slices.Sorted(slices.Values(hashes)))
+		}
+		for _, h := range hashes {
+			b = append(b, h...)
+			b = append(b, "  "...)
+			b = append(b, p...)
+			b = append(b, '\n')
+		}
+	}
+	return b
 }
 
 // parseIndex reads the index of pipeline; display names it in errors.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"os"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 
@@ -93,16 +94,27 @@ func encodeEntry(e *Entry) ([]byte, error) {
 	if err := gob.NewEncoder(&h).Encode(&head); err != nil {
 		return nil, err
 	}
-	size := 0
+	buf := encodeScratch.Get().(*entryScratch)
+	defer encodeScratch.Put(buf)
+	buf.contents = buf.contents[:0]
 	for _, f := range e.Files {
-		size += len(f.Data)
+		buf.contents = append(buf.contents, f.Data...)
 	}
-	contents := make([]byte, 0, size)
-	for _, f := range e.Files {
-		contents = append(contents, f.Data...)
+	// s2.Encode writes into compressed when it is large enough; seal copies
+	// the result out, so both buffers serve the next entry.
+	if n := s2.MaxEncodedLen(len(buf.contents)); cap(buf.compressed) < n {
+		buf.compressed = make([]byte, n)
 	}
-	return seal(binary.AppendUvarint(nil, uint64(h.Len())), h.Bytes(), s2.Encode(nil, contents)), nil
+	buf.compressed = s2.Encode(buf.compressed[:cap(buf.compressed)], buf.contents)
+	return seal(binary.AppendUvarint(nil, uint64(h.Len())), h.Bytes(), buf.compressed), nil
 }
+
+// entryScratch holds the buffers encodeEntry gathers and compresses a
+// pipeline's files in: a cold build encodes one entry per pipeline, each
+// about as large as the last.
+type entryScratch struct{ contents, compressed []byte }
+
+var encodeScratch = sync.Pool{New: func() any { return new(entryScratch) }}
 
 // decodeEntry reads an entry from an unsealed payload. The files' contents
 // share the payload's memory, each capped so that appending to one cannot
