@@ -181,8 +181,8 @@ func (b *build) planPipeline(name string, files []targets.File, dirs []string, f
 		ix.onDisk, ix.old = true, data
 	}
 
-	desired := map[string]bool{}
-	final := &index{header: header(files, old.header), hashes: map[string][]string{}}
+	desired := make(map[string]bool, len(files))
+	final := &index{header: header(files, old.header), hashes: make(map[string][]string, len(files)+len(old.hashes))}
 	for _, f := range files {
 		desired[f.Path] = true
 		final.hashes[f.Path] = []string{sum(f.Data)}
@@ -219,6 +219,7 @@ func (b *build) planPipeline(name string, files []targets.File, dirs []string, f
 	}
 
 	writes := 0
+	b.writes = slices.Grow(b.writes, len(files))
 	for _, f := range files {
 		if absent {
 			b.writes = append(b.writes, change{path: f.Path, new: f.Data})
@@ -258,14 +259,20 @@ func (b *build) planPipeline(name string, files []targets.File, dirs []string, f
 		ix.final = final.encode()
 	}
 	if writes > 0 {
-		pending := &index{header: final.header, hashes: map[string][]string{}}
-		for p, hashes := range old.hashes {
-			pending.hashes[p] = slices.Clone(hashes)
+		// With no index before it (a new pipeline, most of a cold build),
+		// the pending index is the final one.
+		data := ix.final
+		if len(old.hashes) > 0 {
+			pending := &index{header: final.header, hashes: make(map[string][]string, len(final.hashes))}
+			for p, hashes := range old.hashes {
+				pending.hashes[p] = slices.Clone(hashes)
+			}
+			for p, hashes := range final.hashes {
+				pending.hashes[p] = append(pending.hashes[p], hashes...)
+			}
+			data = pending.encode()
 		}
-		for p, hashes := range final.hashes {
-			pending.hashes[p] = append(pending.hashes[p], hashes...)
-		}
-		if data := pending.encode(); !bytes.Equal(data, ix.old) {
+		if !bytes.Equal(data, ix.old) {
 			ix.pending = data
 		}
 	}

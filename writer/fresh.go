@@ -46,7 +46,12 @@ func (f *freshDir) noteStat(rel string, st fileStat, ok, generated bool) {
 		return
 	}
 	f.newest = max(f.newest, st.mtime)
-	f.stampLines = stampEntry{path: f.pipeline + "/" + rel, stat: st, generated: generated}.appendLine(f.stampLines)
+	// The line of pipeline/rel, without making that path a string.
+	f.stampLines = stampEntry{stat: st, generated: generated}.appendFields(f.stampLines)
+	f.stampLines = append(f.stampLines, f.pipeline...)
+	f.stampLines = append(f.stampLines, '/')
+	f.stampLines = append(f.stampLines, rel...)
+	f.stampLines = append(f.stampLines, '\n')
 }
 
 // stageFresh writes the new files of pipeline, which has no directory yet,
@@ -70,6 +75,9 @@ func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
 		return nil
 	}
 	f := &freshDir{pipeline: pipeline, tmp: tmpPrefix + rand.Text(), stampable: true}
+	// A stamp line is about 80 bytes and its path; a directory's few lines
+	// fit in the slack.
+	f.stampLines = make([]byte, 0, len(writes)*(80+len(pipeline)+40))
 	if err := t.root.Mkdir(f.tmp, 0o755); err != nil {
 		return nil
 	}

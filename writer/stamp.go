@@ -209,6 +209,14 @@ func encodeStamp(entries []stampEntry) []byte {
 
 // appendLine appends the entry's line of a stamp to b.
 func (e stampEntry) appendLine(b []byte) []byte {
+	b = e.appendFields(b)
+	b = append(b, e.path...)
+	return append(b, '\n')
+}
+
+// appendFields appends the line's fields before the path, and the space
+// that ends them.
+func (e stampEntry) appendFields(b []byte) []byte {
 	g := byte('-')
 	if e.generated {
 		g = 'g'
@@ -226,9 +234,7 @@ func (e stampEntry) appendLine(b []byte) []byte {
 	b = strconv.AppendInt(b, st.mtime, 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, st.ctime, 10)
-	b = append(b, ' ')
-	b = append(b, e.path...)
-	return append(b, '\n')
+	return append(b, ' ')
 }
 
 // parseStampLine reads one line that appendLine wrote.
