@@ -14,6 +14,8 @@ const width = 88
 type expr interface {
 	// flat writes the expression on one line.
 	flat() string
+	// flatLen is len(flat()), without writing it.
+	flatLen() int
 }
 
 // lit is an expression already written as Python: a literal, a name, an
@@ -21,6 +23,10 @@ type expr interface {
 type lit string
 
 func (l lit) flat() string { return string(l) }
+func (l lit) flatLen() int { return len(l) }
+
+// separators is the length of the ", " between n items.
+func separators(n int) int { return 2 * max(n-1, 0) }
 
 // str is a string from the spec.
 func str(s string) lit { return lit(pyString(s)) }
@@ -51,6 +57,17 @@ func (c *call) flat() string {
 	return c.fn + "(" + strings.Join(parts, ", ") + ")"
 }
 
+func (c *call) flatLen() int {
+	n := len(c.fn) + len("()") + separators(len(c.args)+len(c.kwargs))
+	for _, a := range c.args {
+		n += a.flatLen()
+	}
+	for _, kw := range c.kwargs {
+		n += len(kw.name) + len("=") + kw.value.flatLen()
+	}
+	return n
+}
+
 // kw appends a keyword argument.
 func (c *call) kw(name string, value expr) *call {
 	c.kwargs = append(c.kwargs, kwarg{name, value})
@@ -68,6 +85,14 @@ func (l list) flat() string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
+func (l list) flatLen() int {
+	n := len("[]") + separators(len(l))
+	for _, e := range l {
+		n += e.flatLen()
+	}
+	return n
+}
+
 // dict is {key: value...}, in the order given.
 type dict []struct{ key, value expr }
 
@@ -79,13 +104,23 @@ func (d dict) flat() string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
+func (d dict) flatLen() int {
+	n := len("{}") + separators(len(d))
+	for _, kv := range d {
+		n += kv.key.flatLen() + len(": ") + kv.value.flatLen()
+	}
+	return n
+}
+
 // render writes e starting at column used of a line indented by indent:
 // on that line if it fits, otherwise with one element per line and a
 // trailing comma, as black does.
 func render(e expr, indent, used int) string {
-	flat := e.flat()
-	if c, ok := e.(*call); (!ok || !c.broken) && used+len(flat) <= width {
-		return flat
+	// Measured before it is written: most of a DAG file does not fit on
+	// one line, and writing each level whole only to drop it was most of
+	// the target's time.
+	if c, ok := e.(*call); (!ok || !c.broken) && used+e.flatLen() <= width {
+		return e.flat()
 	}
 	pad := strings.Repeat(" ", indent+4)
 	var b strings.Builder
@@ -98,7 +133,7 @@ func render(e expr, indent, used int) string {
 	switch e := e.(type) {
 	case *call:
 		if len(e.args)+len(e.kwargs) == 0 {
-			return flat
+			return e.flat()
 		}
 		open, close = e.fn+"(\n", ")"
 		b.WriteString(open)
@@ -110,7 +145,7 @@ func render(e expr, indent, used int) string {
 		}
 	case list:
 		if len(e) == 0 {
-			return flat
+			return e.flat()
 		}
 		close = "]"
 		b.WriteString("[\n")
@@ -119,7 +154,7 @@ func render(e expr, indent, used int) string {
 		}
 	case dict:
 		if len(e) == 0 {
-			return flat
+			return e.flat()
 		}
 		close = "}"
 		b.WriteString("{\n")
@@ -127,7 +162,7 @@ func render(e expr, indent, used int) string {
 			item(kv.key.flat()+": ", kv.value)
 		}
 	default:
-		return flat
+		return e.flat()
 	}
 	b.WriteString(strings.Repeat(" ", indent) + close)
 	return b.String()
