@@ -17,7 +17,7 @@ import (
 // false for anything it does not take, including bad JSON, and the caller
 // then asks the general decoder, which also says what is wrong.
 func decodeObject(data []byte) (map[string]any, bool) {
-	d := jsonDecoder{data: data}
+	d := jsonDecoder{data: data, text: string(data)}
 	d.space()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
 		return nil, false
@@ -39,6 +39,9 @@ const maxJSONDepth = 10000
 
 type jsonDecoder struct {
 	data []byte
+	// text is data as one string: strings without escapes are slices of
+	// it, which saves an allocation for each key and value.
+	text string
 	pos  int
 }
 
@@ -64,7 +67,10 @@ func (d *jsonDecoder) value(depth int) (any, bool) {
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		return d.string()
+		if s, ok := d.string(); ok {
+			return s, true
+		}
+		return nil, false
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	}
@@ -108,7 +114,7 @@ func (d *jsonDecoder) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k.(string)] = v // the last of duplicate keys wins, as in encoding/json
+		m[k] = v // the last of duplicate keys wins, as in encoding/json
 		if more, ok := d.separator('}'); !ok || !more {
 			return m, ok
 		}
@@ -188,7 +194,7 @@ func (d *jsonDecoder) number() (any, bool) {
 			return nil, false
 		}
 	}
-	s := string(d.data[start:d.pos])
+	s := d.text[start:d.pos]
 	if integral {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n, true
@@ -201,27 +207,27 @@ func (d *jsonDecoder) number() (any, bool) {
 // string reads a quoted string. Escapes and invalid UTF-8 take the slow
 // path, which turns bad bytes and lone surrogates into U+FFFD as
 // encoding/json does.
-func (d *jsonDecoder) string() (any, bool) {
+func (d *jsonDecoder) string() (string, bool) {
 	d.pos++ // "
 	start := d.pos
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
-			s := d.data[start:d.pos]
+			s := d.text[start:d.pos]
 			d.pos++
-			return string(s), true
+			return s, true
 		case c == '\\' || c >= utf8.RuneSelf:
 			return d.slowString(start)
 		case c < ' ':
-			return nil, false
+			return "", false
 		}
 		d.pos++
 	}
-	return nil, false
+	return "", false
 }
 
-func (d *jsonDecoder) slowString(start int) (any, bool) {
+func (d *jsonDecoder) slowString(start int) (string, bool) {
 	out := append([]byte(nil), d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
@@ -230,10 +236,10 @@ func (d *jsonDecoder) slowString(start int) (any, bool) {
 			d.pos++
 			return string(out), true
 		case c < ' ':
-			return nil, false
+			return "", false
 		case c == '\\':
 			if d.pos+1 >= len(d.data) {
-				return nil, false
+				return "", false
 			}
 			e := d.data[d.pos+1]
 			d.pos += 2
@@ -253,7 +259,7 @@ func (d *jsonDecoder) slowString(start int) (any, bool) {
 			case 'u':
 				r, ok := hex4(d.data[d.pos:])
 				if !ok {
-					return nil, false
+					return "", false
 				}
 				d.pos += 4
 				if utf16.IsSurrogate(r) {
@@ -271,7 +277,7 @@ func (d *jsonDecoder) slowString(start int) (any, bool) {
 				}
 				out = utf8.AppendRune(out, r)
 			default:
-				return nil, false
+				return "", false
 			}
 		case c < utf8.RuneSelf:
 			out = append(out, c)
@@ -282,7 +288,7 @@ func (d *jsonDecoder) slowString(start int) (any, bool) {
 			out = utf8.AppendRune(out, r) // utf8.RuneError for a bad byte
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // hex4 reads the four hex digits of a \u escape.
