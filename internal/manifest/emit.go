@@ -197,13 +197,23 @@ func plainWord(s string) bool {
 			return false
 		}
 	}
-	if letters && len(s) <= 5 {
-		switch strings.ToLower(s) {
-		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
-			return false
+	return !letters || !yaml11Word(s)
+}
+
+// yaml11Word reports whether s, an ASCII word, is one of YAML 1.1's words
+// for a bool or null in any case, which a plain scalar must not be. It
+// compares without lowering s, which cost an allocation per capitalised
+// word.
+func yaml11Word(s string) bool {
+	if len(s) > 5 {
+		return false
+	}
+	for _, w := range [...]string{"y", "n", "yes", "no", "on", "off", "true", "false", "null"} {
+		if len(s) == len(w) && strings.EqualFold(s, w) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -233,14 +243,7 @@ func plainPhrase(s string) bool {
 			return false
 		}
 	}
-	if len(s) <= 5 {
-		// one of YAML 1.1's words for a bool or null
-		switch strings.ToLower(s) {
-		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
-			return false
-		}
-	}
-	return true
+	return !yaml11Word(s)
 }
 
 func valueScalar(s string) (string, bool) {
