@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+
+	"github.com/pipec/pipec/schema"
 )
 
 // decodeValid decodes v into the Go value dst points to, as v.Decode(dst)
@@ -125,6 +127,9 @@ func decodeInto(v cue.Value, x reflect.Value) error {
 // than the decoding, and valid leaves need none.
 func decodeLeaf(v cue.Value, x reflect.Value) bool {
 	t := x.Type()
+	if t == durationType {
+		return setDuration(v, x)
+	}
 	if !plainLeaf(t) {
 		return false
 	}
@@ -172,6 +177,24 @@ func decodeLeaf(v cue.Value, x reflect.Value) bool {
 		return true
 	}
 	return false
+}
+
+var durationType = reflect.TypeFor[schema.Duration]()
+
+// setDuration sets x, a schema.Duration, as its UnmarshalJSON would from
+// v, a string. cue's Decode would first write v out as JSON for it.
+func setDuration(v cue.Value, x reflect.Value) bool {
+	v, _ = v.Default()
+	s, err := v.String()
+	if err != nil {
+		return false
+	}
+	d, err := schema.ParseDuration(s)
+	if err != nil {
+		return false
+	}
+	x.SetInt(int64(d))
+	return true
 }
 
 // setScalar sets x, a string, bool or integer, to v's value, and reports

@@ -379,7 +379,17 @@ func ParseDuration(s string) (Duration, error) {
 	if len(s) < 2 {
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}
-	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
+	var unit time.Duration
+	switch s[len(s)-1] {
+	case 's':
+		unit = time.Second
+	case 'm':
+		unit = time.Minute
+	case 'h':
+		unit = time.Hour
+	case 'd':
+		unit = 24 * time.Hour
+	}
 	if unit == 0 {
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}
