@@ -125,6 +125,16 @@ func TestStampRefusesAChangedPipeline(t *testing.T) {
 		{"file added deep down", func(h *harness) { h.put("tweets/k8s/overlays/dev/new.yaml", "x") }},
 		{"leftover of an interrupted build", func(h *harness) { h.put("tweets/gcp/dev/.pipec-tmp-ABC", "x") }},
 		{"empty directory added", func(h *harness) { os.Mkdir(h.path("tweets/k8s/new"), 0o755) }},
+		// The files below keep their identities and times: only the link
+		// itself tells.
+		{"directory replaced by a link to it", func(h *harness) {
+			os.Rename(h.path("tweets/k8s"), h.path("k8s-moved"))
+			os.Symlink("../k8s-moved", h.path("tweets/k8s"))
+		}},
+		{"pipeline directory replaced by a link to it", func(h *harness) {
+			os.Rename(h.path("tweets"), h.path("tweets-moved"))
+			os.Symlink("tweets-moved", h.path("tweets"))
+		}},
 		{"directory replaced", func(h *harness) {
 			os.Rename(h.path("tweets/gcp"), h.path("gcp-moved"))
 			os.MkdirAll(h.path("tweets/gcp/dev"), 0o755)
@@ -161,6 +171,21 @@ func TestHandEditAfterAStampIsRefused(t *testing.T) {
 	}
 }
 
+// editStampLine returns stamp with its first line of a generated file
+// changed by edit.
+func editStampLine(t *testing.T, stamp []byte, edit func(string) string) []byte {
+	t.Helper()
+	lines := strings.Split(string(stamp), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "g ") {
+			lines[i] = edit(l)
+			return []byte(strings.Join(lines, "\n"))
+		}
+	}
+	t.Fatalf("no generated file in the stamp:\n%s", stamp)
+	return nil
+}
+
 func TestStampIsNotUsedWhereItCannotVouch(t *testing.T) {
 	h, stamp := stampedTree(t)
 	other, _ := os.ReadFile(filepath.Join(h.root, "other", ".pipec-index"))
@@ -174,6 +199,16 @@ func TestStampIsNotUsedWhereItCannotVouch(t *testing.T) {
 		{"stamp of another pipeline", "other", stamp, writer.Options{}},
 		{"not a stamp", "tweets", other, writer.Options{}},
 		{"truncated stamp", "tweets", stamp[:len(stamp)/2], writer.Options{}},
+		// A stamp is read as exactly the text the writer writes.
+		{"a number with a leading zero", "tweets", editStampLine(t, stamp, func(l string) string {
+			return strings.Replace(l, "g ", "g 0", 1)
+		}), writer.Options{}},
+		{"an entry of an unknown kind", "tweets", editStampLine(t, stamp, func(l string) string {
+			return "x" + l[1:]
+		}), writer.Options{}},
+		{"a path out of the pipeline", "tweets", editStampLine(t, stamp, func(l string) string {
+			return l[:strings.LastIndex(l, " ")+1] + "tweets/../other/k8s/base/a.yaml"
+		}), writer.Options{}},
 		{"no stamp", "tweets", nil, writer.Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
