@@ -39,7 +39,7 @@ func Decode(data []byte) ([]map[string]any, error) {
 		if err := n.Decode(&m); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		if m, err = toJSON(m); err != nil {
+		if m, _, err = toJSON(m); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		docs = append(docs, m)

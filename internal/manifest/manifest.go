@@ -28,32 +28,40 @@ import (
 // a struct, so omitempty cannot omit it) and the top-level "status", which
 // controllers own.
 func Normalize(v any) (map[string]any, error) {
-	out, err := toJSON(v)
+	out, _, err := NormalizeJSON(v)
+	return out, err
+}
+
+// NormalizeJSON is Normalize, and also returns the JSON the data was read
+// from. Equal JSON makes equal data, and costs less to compare.
+func NormalizeJSON(v any) (map[string]any, []byte, error) {
+	out, b, err := toJSON(v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	delete(out, "status")
 	dropNullTimestamps(out)
-	return out, nil
+	return out, b, nil
 }
 
-// toJSON turns v into the JSON data that encodes the same way.
-func toJSON(v any) (map[string]any, error) {
+// toJSON turns v into the JSON data that encodes the same way, and returns
+// that encoding.
+func toJSON(v any) (map[string]any, []byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if out, ok := decodeObject(b); ok {
-		return out, nil
+		return out, b, nil
 	}
 	var out map[string]any
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &out); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if out == nil {
-		return nil, fmt.Errorf("manifest: %T does not encode as a JSON object", v)
+		return nil, nil, fmt.Errorf("manifest: %T does not encode as a JSON object", v)
 	}
-	return out, nil
+	return out, b, nil
 }
 
 func dropNullTimestamps(v any) {

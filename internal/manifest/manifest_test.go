@@ -272,7 +272,7 @@ func TestMarshalOfPlainGoDataMatchesTheRoundTrip(t *testing.T) {
 	if _, ok := plainMap(in); !ok {
 		t.Fatal("plain Go data was not taken as plain")
 	}
-	viaJSON, err := toJSON(in)
+	viaJSON, _, err := toJSON(in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"path"
@@ -70,7 +71,7 @@ func layout(spec *schema.Spec) (*tree, error) {
 			switch {
 			case !shared:
 				ov.resources = append(ov.resources, o)
-			case !manifest.Equal(b.data, o.data):
+			case !sameObject(b, o):
 				patch, err := diff(b, o)
 				if err != nil {
 					return nil, fmt.Errorf("kubernetes: environment %s: patching %s: %w", p.Env, o.id(), err)
@@ -81,6 +82,12 @@ func layout(spec *schema.Spec) (*tree, error) {
 		t.overlays = append(t.overlays, ov)
 	}
 	return t, nil
+}
+
+// sameObject reports whether b and o have the same data. The first
+// environment's objects are the base's; most others encode as theirs.
+func sameObject(b, o *object) bool {
+	return b == o || bytes.Equal(b.json, o.json) || manifest.Equal(b.data, o.data)
 }
 
 // envLabels are added by the overlay to every object and pod: the

@@ -22,6 +22,9 @@ type object struct {
 	typed any
 	// data is the object as it is written.
 	data map[string]any
+	// json is the encoding data was read from: equal encodings make equal
+	// objects, and comparing them costs less.
+	json []byte
 }
 
 // id identifies the object within a kustomization, as kustomize does
@@ -41,11 +44,11 @@ type builder struct {
 
 // add records a typed built-in object, or a custom one given as a map.
 func (b *builder) add(kind, name string, v any) {
-	data, err := manifest.Normalize(v)
+	data, json, err := manifest.NormalizeJSON(v)
 	if err != nil && b.err == nil {
 		b.err = fmt.Errorf("%s %s: %w", kind, name, err)
 	}
-	o := &object{kind: kind, name: name, data: data}
+	o := &object{kind: kind, name: name, data: data, json: json}
 	if _, custom := v.(map[string]any); !custom {
 		o.typed = v
 	}
