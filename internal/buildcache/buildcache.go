@@ -7,9 +7,7 @@
 package buildcache
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -290,18 +288,18 @@ func (c *Cache) GetStamp(key, out string) (*Stamp, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var s Stamp
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&s); err != nil {
+	s, err := decodeStamp(payload)
+	if err != nil {
 		return nil, false
 	}
-	return &s, true
+	return s, true
 }
 
 // PutStamp keeps the stamp of what key built in out.
 func (c *Cache) PutStamp(key, out string, s *Stamp) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(s); err != nil {
+	b, err := encodeStamp(s)
+	if err != nil {
 		return err
 	}
-	return writeAtomic(c.stampPath(key, out), seal(b.Bytes()))
+	return writeAtomic(c.stampPath(key, out), b)
 }

@@ -148,3 +148,49 @@ func decodeEntry(payload []byte) (*Entry, error) {
 	}
 	return e, nil
 }
+
+// encodeStamp seals a stamp: the name and the warnings, each after its
+// length, then the tree. The warnings are in gob, and absent when there
+// are none (most pipelines): a no-op build reads a stamp per pipeline, and
+// a gob decoder per stamp cost more than reading the tree.
+func encodeStamp(s *Stamp) ([]byte, error) {
+	var warnings bytes.Buffer
+	if len(s.Warnings) > 0 {
+		if err := gob.NewEncoder(&warnings).Encode(s.Warnings); err != nil {
+			return nil, err
+		}
+	}
+	head := binary.AppendUvarint(nil, uint64(len(s.Name)))
+	head = append(head, s.Name...)
+	head = binary.AppendUvarint(head, uint64(warnings.Len()))
+	return seal(head, warnings.Bytes(), s.Tree), nil
+}
+
+// decodeStamp reads a stamp from an unsealed payload. The tree shares the
+// payload's memory.
+func decodeStamp(payload []byte) (*Stamp, error) {
+	field := func() ([]byte, bool) {
+		n, k := binary.Uvarint(payload)
+		if k <= 0 || n > uint64(len(payload)-k) {
+			return nil, false
+		}
+		f := payload[k : k+int(n)]
+		payload = payload[k+int(n):]
+		return f, true
+	}
+	name, ok := field()
+	if !ok {
+		return nil, errDamaged
+	}
+	warnings, ok := field()
+	if !ok {
+		return nil, errDamaged
+	}
+	s := &Stamp{Name: string(name), Tree: payload}
+	if len(warnings) > 0 {
+		if err := gob.NewDecoder(bytes.NewReader(warnings)).Decode(&s.Warnings); err != nil {
+			return nil, errDamaged
+		}
+	}
+	return s, nil
+}

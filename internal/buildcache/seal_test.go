@@ -107,6 +107,30 @@ func TestDamagedStampsAreMisses(t *testing.T) {
 	}
 }
 
+// A stamp keeps its name, warnings and tree; one without warnings reads
+// back with none.
+func TestStampsRoundTrip(t *testing.T) {
+	c, _ := Open(t.TempDir())
+	for _, want := range []*Stamp{
+		{Name: "tweets", Warnings: sampleEntry().Warnings, Tree: []byte("g 1 2 644 3 4 5 tweets/a.yaml\n")},
+		{Name: "quiet", Tree: []byte("- 1 2 40755 4096 4 5 quiet\n")},
+	} {
+		if err := c.PutStamp("k", "/out", want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := c.GetStamp("k", "/out")
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("stamp %s: got %+v, %v; want %+v", want.Name, got, ok, want)
+		}
+	}
+	// Lengths that run past the payload are damage, not a panic.
+	for _, payload := range [][]byte{{}, {5, 'a'}, {1, 'a', 9}, {1, 'a', 1, 0xff}} {
+		if _, err := decodeStamp(payload); err == nil {
+			t.Errorf("payload %v decoded", payload)
+		}
+	}
+}
+
 // An entry that passes its checksum but whose head disagrees with its
 // contents (pipec's own bug, or a file written by another layout of the
 // same version) is refused too.
