@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"maps"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rogpeppe/go-internal/diff"
 )
@@ -156,10 +158,35 @@ func (b *build) result() Result {
 			r.Written = append(r.Written, ix.path)
 		}
 	}
-	slices.Sort(r.Written)
-	slices.Sort(r.Unchanged)
+	r.Written = sortedHalves(r.Written)
+	r.Unchanged = sortedHalves(r.Unchanged)
 	slices.Sort(r.Pruned)
 	return r
+}
+
+// sortedHalves sorts s, a large list in two halves side by side and then
+// merged: the list of a build of 1000 pipelines holds 186,500 paths, and
+// sorting it alone was a tenth of a no-op build's time, with one core idle.
+// It may return a new slice.
+func sortedHalves(s []string) []string {
+	if len(s) < 1<<12 || runtime.GOMAXPROCS(0) < 2 {
+		slices.Sort(s)
+		return s
+	}
+	a, b := s[:len(s)/2], s[len(s)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.Sort(a) })
+	slices.Sort(b)
+	wg.Wait()
+	out := make([]string, 0, len(s))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0] < a[0] {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // fileDiff is the difference of one file.

@@ -60,12 +60,17 @@ func validate(plan Plan) ([]targets.File, scopeSet, error) {
 // cleanRelative reports whether p is a non-empty, clean, slash-separated
 // path that stays below the directory it is relative to.
 func cleanRelative(p string) bool {
-	if p == "" || p == "." || path.Clean(p) != p || path.IsAbs(p) || strings.Contains(p, `\`) {
+	if p == "" || strings.Contains(p, `\`) {
 		return false
 	}
-	// A clean path can hold ".." only at its start. No allocation: a
-	// no-op build checks every path of every stamp.
-	return p != ".." && !strings.HasPrefix(p, "../")
+	// Element by element, which path.Clean(p) == p would also say but
+	// for copying p: a no-op build checks every path of every stamp.
+	for elem := range strings.SplitSeq(p, "/") {
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // reserved reports whether a file name belongs to the writer itself.
