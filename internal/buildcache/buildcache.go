@@ -85,12 +85,16 @@ func keyOf(specDir, headerDir, cacheDir string) (string, error) {
 // dir, in a fixed order.
 func hashTree(h io.Writer, dir, rel string) error {
 	var paths []string
+	regular := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() {
 			paths = append(paths, p)
+			if d.Type().IsRegular() {
+				regular[p] = true
+			}
 		}
 		return nil
 	})
@@ -103,18 +107,25 @@ func hashTree(h io.Writer, dir, rel string) error {
 	// fmt and io.Copy were most of its cost.
 	buf := make([]byte, 0, 32<<10)
 	for _, p := range paths {
+		name, _ := filepath.Rel(rel, p)
+		name = filepath.ToSlash(name)
+		// A file the directory lists as regular is read through one
+		// descriptor where the system allows; anything else (a link, a
+		// pipe) is described by os.Stat, following links, and read only
+		// if it is a regular file.
+		if regular[p] {
+			if done, err := hashRegularFile(h, p, name, buf[:cap(buf)]); done || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			return err
 		}
-		name, _ := filepath.Rel(rel, p)
-		line := append(buf[:0], "file "...)
-		line = strconv.AppendQuote(line, filepath.ToSlash(name))
-		line = append(line, ' ')
-		line = strconv.AppendUint(line, uint64(info.Mode().Perm()), 8)
-		line = append(line, ' ')
-		line = strconv.AppendInt(line, info.Size(), 10)
-		h.Write(append(line, '\n'))
+		h.Write(fileLine(buf[:0], name, info.Mode().Perm(), info.Size()))
 		if !info.Mode().IsRegular() {
 			continue
 		}
@@ -123,6 +134,18 @@ func hashTree(h io.Writer, dir, rel string) error {
 		}
 	}
 	return nil
+}
+
+// fileLine appends the line a file's key starts with: its name, mode and
+// size.
+func fileLine(b []byte, name string, perm fs.FileMode, size int64) []byte {
+	b = append(b, "file "...)
+	b = strconv.AppendQuote(b, name)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(perm), 8)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, size, 10)
+	return append(b, '\n')
 }
 
 // hashFileInto writes the content of the file at p to h through buf.
