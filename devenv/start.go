@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -57,7 +56,7 @@ func Start(ctx context.Context, host, project string) (*Started, error) {
 	cmd := exec.Command(gcloud, "beta", "emulators", "pubsub", "start",
 		"--host-port="+host, "--project="+project, "--data-dir="+filepath.Join(dir, "data"))
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -89,5 +88,6 @@ func Start(ctx context.Context, host, project string) (*Started, error) {
 	}
 }
 
-// Stop ends the emulator's process group.
-func (s *Started) Stop() { _ = syscall.Kill(-s.PID, syscall.SIGTERM) }
+// Stop ends the emulator's process group: gcloud starts it as a child
+// (Java), which must not outlive it.
+func (s *Started) Stop() { stopGroup(s.PID) }

@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Command run is pipec's benchmark harness. For each N it writes N
 // synthetic pipelines (package synth, as bench/gen does), then measures, in
 // one run and on the same inputs, the wall time, CPU time and peak RSS of
