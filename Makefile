@@ -34,6 +34,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# pipec itself must build where its users work, not only here.
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/pipec
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/pipec
 
 # Regenerate expected outputs after an intended change; read the diff before committing.
 golden: build
