@@ -23,6 +23,7 @@ type tools struct {
 	pipecVersion, goVersion, cueVersion, kubectlVersion string
 	cpus                                                int
 	memory                                              string
+	memDir                                              string // a tmpfs for the builds into memory; "" when there is none
 }
 
 // setup builds pipec from the working tree and installs the cue CLI of the
@@ -35,6 +36,7 @@ func setup(root, bin string) (*tools, error) {
 		goVersion: runtime.Version(),
 		cpus:      runtime.NumCPU(),
 		memory:    memTotal(),
+		memDir:    memDir(),
 	}
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return nil, err
