@@ -22,7 +22,14 @@ import (
 // directly inside a list, a key with digits, whose order yaml.v3 sorts
 // numerically), which Marshal then leaves to yaml.v3. Tests hold the two
 // to byte-for-byte equality.
+//
+// It also reports false for data that is not normalized (see normalized):
+// a top-level "status", a null "creationTimestamp", invalid UTF-8, a type
+// other than those Normalize returns. Marshal tries it before checking.
 func emit(buf *bytes.Buffer, m map[string]any) bool {
+	if _, ok := m["status"]; ok {
+		return false
+	}
 	return len(m) > 0 && emitMap(buf, m, 0, false)
 }
 
@@ -64,6 +71,10 @@ func emitMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) bool 
 			// (yaml.v3's CompactSeqIndent).
 			buf.WriteByte('\n')
 			if !emitList(buf, v, indent) {
+				return false
+			}
+		case nil:
+			if k == "creationTimestamp" || !emitScalar(buf, v) {
 				return false
 			}
 		default:
@@ -246,9 +257,14 @@ func plainPhrase(s string) bool {
 	return !yaml11Word(s)
 }
 
+// valueScalar and keyScalar report false for invalid UTF-8, which a plain
+// phrase or word, being ASCII, never is.
 func valueScalar(s string) (string, bool) {
 	if plainPhrase(s) {
 		return s, true
+	}
+	if !utf8.ValidString(s) {
+		return "", false
 	}
 	if r, ok := valueScalars.load(s); ok {
 		return r, r != ""
@@ -268,6 +284,9 @@ func keyScalar(s string) (string, bool) {
 	}
 	if plainWord(s) {
 		return s, true
+	}
+	if !utf8.ValidString(s) {
+		return "", false
 	}
 	if r, ok := keyScalars.load(s); ok {
 		return r, r != ""

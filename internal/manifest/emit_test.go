@@ -97,10 +97,18 @@ func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
 		"float":             {"f": 1.5},
 		"long key":          {strings.Repeat("k", 200): "v"},
 		"empty":             {},
+		// Not normalized: Marshal must normalize these first.
+		"status":                 {"kind": "X", "status": map[string]any{}},
+		"null creationTimestamp": {"metadata": map[string]any{"creationTimestamp": nil, "name": "x"}},
+		"bad UTF-8 key":          {"labels": map[string]any{"a\xffb": "v"}},
+		"bad UTF-8 value":        {"name": "a\xffb c"},
+		"bad UTF-8 in a list":    {"args": []any{"ok", "\xfe"}},
+		"int":                    {"replicas": 3},
+		"map of strings":         {"labels": map[string]string{"a": "b"}},
 	} {
 		var buf bytes.Buffer
 		if emit(&buf, m) {
-			t.Errorf("%s: emit wrote it, but should leave it to yaml.v3:\n%s", name, buf.String())
+			t.Errorf("%s: emit wrote it, but must refuse it (Marshal normalizes it first, or leaves it to yaml.v3):\n%s", name, buf.String())
 		}
 	}
 }
@@ -116,7 +124,12 @@ func FuzzEmitMatchesYAMLv3(f *testing.F) {
 			"list": []any{v, k1, map[string]any{k1: v}},
 		}
 		if !normalized(m, true) {
-			return // invalid UTF-8: refused before encoding
+			// Marshal tries emit before it checks: emit must refuse.
+			var buf bytes.Buffer
+			if emit(&buf, m) {
+				t.Fatalf("emit wrote data that is not normalized:\n%s", buf.String())
+			}
+			return
 		}
 		assertSameAsYAMLv3(t, "fuzz", m)
 	})

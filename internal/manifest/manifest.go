@@ -96,25 +96,34 @@ func Marshal(v any) ([]byte, error) {
 
 // marshalTo appends Marshal's encoding of v to buf.
 func marshalTo(buf *bytes.Buffer, v any) error {
-	m, ok := v.(map[string]any)
-	if ok && normalized(m, true) {
-		// as it is
-	} else if m, ok = plainMap(v); !ok {
-		if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
-			// JSON, on the way to YAML, would quietly turn the bytes into
-			// U+FFFD: refuse instead of writing something else than was asked.
-			return fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
-		}
-		var err error
-		if m, err = Normalize(v); err != nil {
-			return err
-		}
-	}
 	start := buf.Len()
-	if emit(buf, m) {
+	m, isMap := v.(map[string]any)
+	// Most documents reach Marshal normalized (targets normalize once to
+	// compare and patch them). emit refuses anything Normalize would
+	// change, so trying it first spares a walk of the data to check.
+	if isMap && emit(buf, m) {
 		return nil
 	}
 	buf.Truncate(start)
+	if !isMap || !normalized(m, true) {
+		var ok bool
+		if m, ok = plainMap(v); !ok {
+			if path, ok := invalidUTF8(reflect.ValueOf(v), ""); ok {
+				// JSON, on the way to YAML, would quietly turn the bytes into
+				// U+FFFD: refuse instead of writing something else than was asked.
+				return fmt.Errorf("%s: not valid UTF-8, which YAML cannot carry", path)
+			}
+			var err error
+			if m, err = Normalize(v); err != nil {
+				return err
+			}
+		}
+		if emit(buf, m) {
+			return nil
+		}
+		buf.Truncate(start)
+	}
+	// emit refused normalized data: a shape it leaves to yaml.v3.
 	doc, err := quoteTabbedBlocks(m, "")
 	if err != nil {
 		return err
