@@ -31,8 +31,13 @@ func openDirFiles(root *os.Root) (*dirFiles, error) {
 // create writes a new file name (one path element, not followed if it
 // is a link) with data and returns what a stamp records of it.
 func (n *dirFiles) create(name string, data []byte) (fileStat, bool, error) {
+	return createAt(n.fd, name, data)
+}
+
+// createAt is dirFiles.create in the directory dirfd.
+func createAt(dirfd int, name string, data []byte) (fileStat, bool, error) {
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := retry(func() (int, error) { return unix.Openat(n.fd, name, flags, 0o644) })
+	fd, err := retry(func() (int, error) { return unix.Openat(dirfd, name, flags, 0o644) })
 	if err != nil {
 		return fileStat{}, false, &os.PathError{Op: "open", Path: name, Err: err}
 	}

@@ -3,9 +3,6 @@ package writer
 import (
 	"crypto/rand"
 	"io/fs"
-	"maps"
-	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,14 +29,8 @@ type freshDir struct {
 	stampable  bool
 }
 
-// note adds an entry to the directory's stamp.
-func (f *freshDir) note(rel string, info fs.FileInfo, generated bool) {
-	st, ok := statOf(info)
-	f.noteStat(rel, st, ok, generated)
-}
-
-// noteStat is note with the entry's stat taken already; ok is unset when
-// it could not be.
+// noteStat adds an entry to the directory's stamp; ok is unset when its
+// stat could not be taken.
 func (f *freshDir) noteStat(rel string, st fileStat, ok, generated bool) {
 	if !ok || strings.ContainsAny(rel, "\n\r") {
 		f.stampable = false
@@ -100,45 +91,13 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 	}
 	defer top.Close()
 	t.noteFileSystem(top)
-	// Files come sorted by path, a directory at a time.
-	dirs := map[string]*os.Root{".": top}
-	var open *dirFiles // of the directory files are being created in
-	openDir := ""
-	defer func() {
-		if open != nil {
-			open.close()
-		}
-		for name, d := range dirs {
-			if name != "." {
-				d.Close()
-			}
-		}
-	}()
+	d, err := newFreshDirs(top)
+	if err != nil {
+		return false
+	}
+	defer d.close()
 	write := func(rel string, data []byte) bool {
-		dir := path.Dir(rel)
-		d := dirs[dir]
-		if d == nil {
-			if top.MkdirAll(filepath.FromSlash(dir), 0o755) != nil {
-				return false
-			}
-			var err error
-			if d, err = top.OpenRoot(filepath.FromSlash(dir)); err != nil {
-				return false
-			}
-			dirs[dir] = d
-		}
-		if open == nil || openDir != dir {
-			if open != nil {
-				open.close()
-			}
-			var err error
-			if open, err = openDirFiles(d); err != nil {
-				open = nil
-				return false
-			}
-			openDir = dir
-		}
-		st, ok, err := open.create(path.Base(rel), data)
+		st, ok, err := d.create(rel, data)
 		if err != nil {
 			return false
 		}
@@ -155,23 +114,22 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 	if !write(indexName, ix.final) {
 		return false
 	}
-	// Directories last, once every entry is in them: those that hold
-	// files, and those MkdirAll made on the way.
-	all := map[string]bool{}
-	for dir := range dirs {
-		for ; dir != "."; dir = path.Dir(dir) {
-			all[dir] = true
-		}
+	// The directories are described once all their files are in.
+	type dirStat struct {
+		rel string
+		st  fileStat
+		ok  bool
 	}
-	for _, dir := range slices.Sorted(maps.Keys(all)) {
+	var dirs []dirStat
+	if err := d.dirs(func(rel string, st fileStat, ok bool) { dirs = append(dirs, dirStat{rel, st, ok}) }); err != nil {
+		return false
+	}
+	slices.SortFunc(dirs, func(a, b dirStat) int { return strings.Compare(a.rel, b.rel) })
+	for _, e := range dirs {
 		if !f.stampable {
 			break
 		}
-		info, err := top.Lstat(filepath.FromSlash(dir))
-		if err != nil {
-			return false
-		}
-		f.note(dir, info, false)
+		f.noteStat(e.rel, e.st, e.ok, false)
 	}
 	return true
 }
