@@ -37,6 +37,9 @@ lint:
 	@# pipec itself must build where its users work, not only here.
 	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/pipec
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/pipec
+	@# The tests too, so that no Unix-only call creeps back into a file
+	@# every platform compiles.
+	GOOS=windows GOARCH=amd64 $(GO) vet ./...
 
 # Regenerate expected outputs after an intended change; read the diff before committing.
 golden: build
