@@ -66,9 +66,15 @@ func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
 		return nil
 	}
 	f := &freshDir{pipeline: pipeline, tmp: tmpPrefix + rand.Text(), stampable: true}
-	// A stamp line is about 80 bytes and its path; a directory's few lines
-	// fit in the slack.
-	f.stampLines = make([]byte, 0, len(writes)*(80+len(pipeline)+40))
+	// The lines are kept until the build ends: a thousand pipelines' are
+	// most of its live heap. A line is its path and about 70 bytes of
+	// numbers; the directories' lines fit in the slack, or in the copy
+	// writeFresh makes once it knows their size.
+	size := 0
+	for _, c := range writes {
+		size += len(c.path) + 1 + stampFieldsSize
+	}
+	f.stampLines = make([]byte, 0, size+size/16)
 	if err := t.root.Mkdir(f.tmp, 0o755); err != nil {
 		return nil
 	}
@@ -131,8 +137,16 @@ func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool
 		}
 		f.noteStat(e.rel, e.st, e.ok, false)
 	}
+	if cap(f.stampLines) > len(f.stampLines)+len(f.stampLines)/8 {
+		f.stampLines = slices.Clone(f.stampLines)
+	}
 	return true
 }
+
+// stampFieldsSize is about how long a stamp line's numbers are
+// (stampEntry.appendFields): a device and an inode number, a mode, a size
+// and two times in nanoseconds.
+const stampFieldsSize = 72
 
 // syncFresh makes a fresh directory's files and directories durable one
 // by one, where the file system cannot be synced as a whole.
