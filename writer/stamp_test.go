@@ -62,8 +62,12 @@ func TestRecentlyModifiedPipelineIsNotStamped(t *testing.T) {
 	}
 	h.write(both, writer.Options{})
 	time.Sleep(150 * time.Millisecond)
-	now := time.Now()
-	if err := os.Chtimes(h.path("tweets/gcp/dev/c.yaml"), now, now); err != nil {
+	// A minute ahead, not now: on a loaded machine the build below could
+	// take longer than the window before it stamps, and a file set to now
+	// would then rightly be old enough to stamp. A time the stamp's clock
+	// has not reached is inside the window whatever the delay.
+	ahead := time.Now().Add(time.Minute)
+	if err := os.Chtimes(h.path("tweets/gcp/dev/c.yaml"), ahead, ahead); err != nil {
 		t.Fatal(err)
 	}
 	res := h.write(both, writer.Options{Stamps: true})
