@@ -161,6 +161,15 @@ func (r *report) goals() []verdict {
 		g.figure = fmt.Sprintf("%s / %s = %.1f× at N = %d", seconds(b.wall), seconds(c.wall), x, n)
 		if f, ok := r.stats[key{n, writeFloor}]; ok {
 			g.figure += fmt.Sprintf("; writing its %d files alone takes %s = %.1f× `cue export`", r.files[n], seconds(f.wall), f.wall.Seconds()/c.wall.Seconds())
+			// What is left for the targets: the CPU the cores give in
+			// cue export's wall time, less what CUE and the files alone
+			// take (the kernel's writeback comes on top).
+			if v, ok := r.stats[key{n, pipecVet}]; ok {
+				budget := time.Duration(r.tools.cpus) * c.wall
+				used := v.cpu + f.cpu
+				g.figure += fmt.Sprintf("; the CPU of `pipec vet` (CUE alone) and of that writing, %s, is %.0f%% of the %s %d cores give in `cue export`'s time",
+					seconds(used), 100*used.Seconds()/budget.Seconds(), seconds(budget), r.tools.cpus)
+			}
 		}
 		g.verdict = notAtTarget
 		if ok {
