@@ -317,6 +317,9 @@ func compileDir(sc *schemaContext, dir, cwd, root, onlyEnv string, requirePins, 
 		p, done := shared.resolve(r, def, user, envs.Value(), name, dir, facts)
 		if !done {
 			p = resolveEnv(r, def, user, envs.Value(), defaults, name, dir, facts)
+			if resolvedHow != nil {
+				resolvedHow(dir, name, "whole")
+			}
 		}
 		if p != nil {
 			spec.Envs = append(spec.Envs, p)

@@ -19,13 +19,15 @@ import (
 // whole repeats the schema's work on every entry once per environment, and
 // that was most of what a build spent in CUE.
 //
-// So an entry that refers to nothing outside itself and that no
-// environment overrides is evaluated against the schema and decoded once;
-// each environment gets its own copy, because the checks fill in derived
-// values per environment. The rest of the pipeline (its top-level values,
-// the entries environments change, entries that refer to other values) is
-// evaluated per environment from the spec with the shared entries taken
-// out.
+// So an entry that refers to nothing outside itself is evaluated against
+// the schema and decoded once; each environment that leaves it alone gets
+// its own copy, because the checks fill in derived values per environment.
+// An environment that overrides it with a value that refers to nothing
+// else either evaluates it on its own, with the override, the same way.
+// The rest of the pipeline (its top-level values, entries that refer to
+// other values, the entries an environment changes with values that do)
+// is evaluated per environment from the spec with those entries, and the
+// overrides of them, taken out.
 //
 // The analysis reads the syntax and proves what it relies on, or gives up:
 // anything that could let a value see a map of entries (a reference to one
@@ -93,6 +95,11 @@ type sharePlan struct {
 	// shared entries it overrides ("services\x00web"). An environment not
 	// here is evaluated whole.
 	envs map[string]map[string]bool
+	// local marks the environments whose overrides of shared entries refer
+	// to nothing outside themselves, as the entries do: each such entry is
+	// evaluated on its own with its override, and taken out of the
+	// environment's override for the rest of the spec (sharedEntries.resolve).
+	local map[string]bool
 }
 
 // planSharing reads a pipeline's files and returns which entries can be
@@ -104,6 +111,7 @@ func planSharing(files []*ast.File) *sharePlan {
 		refs:      map[string]bool{},
 		envs:      map[string]map[string]bool{},
 		unread:    map[string]bool{},
+		nonLocal:  map[string]bool{},
 	}
 	for _, f := range files {
 		if f == nil || !a.file(f) {
@@ -115,7 +123,7 @@ func planSharing(files []*ast.File) *sharePlan {
 			return nil
 		}
 	}
-	plan := &sharePlan{shared: map[string][]string{}, envs: map[string]map[string]bool{}}
+	plan := &sharePlan{shared: map[string][]string{}, envs: map[string]map[string]bool{}, local: map[string]bool{}}
 	for m, keys := range a.candidate {
 		if a.dynamic[m] {
 			continue
@@ -135,6 +143,9 @@ func planSharing(files []*ast.File) *sharePlan {
 	for env, touched := range a.envs {
 		if !a.unread[env] {
 			plan.envs[env] = touched
+			// A value naming the environments would see their overrides
+			// without the entries taken out.
+			plan.local[env] = !a.nonLocal[env] && !a.refs["environments"]
 		}
 	}
 	return plan
@@ -159,10 +170,28 @@ func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value, keep ma
 	}
 	var restore []saved
 	defer func() {
-		for _, s := range restore {
+		for _, s := range slices.Backward(restore) {
 			s.lit.Elts = s.elts
 		}
 	}()
+	// drop takes the shared entries out of lit, a map of entries m, but
+	// for those in keep.
+	drop := func(m string, lit *ast.StructLit, keep map[string]bool) {
+		keys := p.shared[m]
+		if len(keys) == 0 {
+			return
+		}
+		restore = append(restore, saved{lit, lit.Elts})
+		lit.Elts = slices.DeleteFunc(slices.Clone(lit.Elts), func(e ast.Decl) bool {
+			f, ok := e.(*ast.Field)
+			if !ok {
+				return false
+			}
+			k, _, _ := ast.LabelName(f.Label)
+			_, found := slices.BinarySearch(keys, k)
+			return found && !keep[m+"\x00"+k]
+		})
+	}
 	for _, f := range files {
 		for _, d := range f.Decls {
 			field, ok := d.(*ast.Field)
@@ -170,20 +199,41 @@ func (p *sharePlan) buildRest(files []*ast.File, build func() cue.Value, keep ma
 				continue
 			}
 			name, _, _ := ast.LabelName(field.Label)
-			keys := p.shared[name]
 			lit, ok := field.Value.(*ast.StructLit)
-			if len(keys) == 0 || !ok {
-				continue
+			switch {
+			case !ok:
+			case name == "environments":
+				p.dropLocalOverrides(lit, drop)
+			default:
+				drop(name, lit, keep)
 			}
-			restore = append(restore, saved{lit, lit.Elts})
-			lit.Elts = slices.DeleteFunc(slices.Clone(lit.Elts), func(e ast.Decl) bool {
-				k, _, _ := ast.LabelName(e.(*ast.Field).Label)
-				_, found := slices.BinarySearch(keys, k)
-				return found && !keep[name+"\x00"+k]
-			})
 		}
 	}
 	return build()
+}
+
+// dropLocalOverrides takes, with drop, the overrides of shared entries out
+// of the local environments in lit, the value of environments.
+func (p *sharePlan) dropLocalOverrides(lit *ast.StructLit, drop func(string, *ast.StructLit, map[string]bool)) {
+	for _, e := range lit.Elts {
+		f, env, ok := plainField(e)
+		if !ok || !p.local[env] {
+			continue
+		}
+		over, ok := f.Value.(*ast.StructLit)
+		if !ok {
+			continue
+		}
+		for _, e := range over.Elts {
+			f, m, ok := plainField(e)
+			if !ok || !isEntryMap(m) {
+				continue
+			}
+			if entries, ok := f.Value.(*ast.StructLit); ok {
+				drop(m, entries, nil)
+			}
+		}
+	}
 }
 
 type shareAnalysis struct {
@@ -199,6 +249,9 @@ type shareAnalysis struct {
 	// unread marks environments written in a form not followed.
 	envs   map[string]map[string]bool
 	unread map[string]bool
+	// nonLocal marks environments that override an entry with a value
+	// referring outside itself.
+	nonLocal map[string]bool
 }
 
 func (a *shareAnalysis) file(f *ast.File) bool {
@@ -315,12 +368,15 @@ func (a *shareAnalysis) environments(v ast.Expr) bool {
 				continue
 			}
 			for _, e := range entries.Elts {
-				_, key, ok := plainField(e)
+				f, key, ok := plainField(e)
 				if !ok {
 					a.unread[env] = true
 					continue
 				}
 				touched[name+"\x00"+key] = true
+				if !selfContained(f.Value) {
+					a.nonLocal[env] = true
+				}
 			}
 		}
 	}
@@ -469,6 +525,8 @@ type sharedEntries struct {
 	build    func() cue.Value
 	defaults []cue.Path
 	decoded  map[string]map[string]any
+	// entryDefs are the schema context's (schemaContext.entryDefs).
+	entryDefs map[string]cue.Value
 }
 
 // restFor returns the spec without the shared entries, but for those in
@@ -491,7 +549,7 @@ func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []c
 	if rest.Err() != nil {
 		return nil
 	}
-	s := &sharedEntries{plan: plan, rests: map[string]cue.Value{"": rest}, files: files, build: build, defaults: defaults, decoded: map[string]map[string]any{}}
+	s := &sharedEntries{plan: plan, rests: map[string]cue.Value{"": rest}, files: files, build: build, defaults: defaults, decoded: map[string]map[string]any{}, entryDefs: sc.entryDefs}
 	for _, k := range entryKinds {
 		keys := plan.shared[k.name]
 		if len(keys) == 0 {
@@ -518,11 +576,27 @@ func evalShared(sc *schemaContext, plan *sharePlan, user cue.Value, defaults []c
 	return s
 }
 
-// isShared reports whether environment env takes entry key of map m from
-// the shared evaluation.
-func (s *sharedEntries) isShared(env, m, key string) bool {
+// apart reports whether environment env evaluates entry key of map m
+// apart from the rest of the spec: it takes the shared evaluation, or the
+// environment is local and evaluates its override of the entry on its own.
+func (s *sharedEntries) apart(env, m, key string) bool {
 	_, shared := slices.BinarySearch(s.plan.shared[m], key)
-	return shared && s.plan.isShared(env, m, key)
+	return shared && (s.plan.local[env] || s.plan.isShared(env, m, key))
+}
+
+// evalOverridden evaluates entry key of map k, which environment env
+// overrides, with that override, as evalShared evaluates the entries no
+// environment overrides. It returns false if CUE finds an error: the whole
+// evaluation then reports it, where the user wrote it.
+func (s *sharedEntries) evalOverridden(user cue.Value, k entryKind, key, env string) (any, bool) {
+	entry := user.LookupPath(cue.MakePath(cue.Str(k.name), cue.Str(key)))
+	over := user.LookupPath(cue.MakePath(cue.Str("environments"), cue.Str(env), cue.Str(k.name), cue.Str(key)))
+	v := s.entryDefs[k.name].Unify(commitDefaults(entry.Unify(over), under(s.defaults, k.name, key)))
+	if v.Validate(cue.Concrete(true), cue.Final()) != nil {
+		return nil, false
+	}
+	e, err := k.decode(v)
+	return e, err == nil
 }
 
 // resolve is resolveEnv for an environment of a plan. It returns false,
@@ -536,27 +610,38 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	if !ok {
 		return nil, false
 	}
-	// The shared entries this environment overrides are evaluated with
-	// the rest, from a build that keeps them: filling each in would
-	// evaluate the rest once more per entry.
+	// The shared entries a local environment overrides are evaluated on
+	// their own, with their overrides; its override of the rest comes from
+	// the rest's build, which took those out. Another environment's are
+	// evaluated with the rest, from a build that keeps them: filling each
+	// in would evaluate the rest once more per entry.
+	local, apart := s.plan.local[env], 0
 	keep := map[string]bool{}
 	for k := range touched {
 		m, key, _ := strings.Cut(k, "\x00")
 		if _, shared := slices.BinarySearch(s.plan.shared[m], key); shared {
-			keep[k] = true
+			if local {
+				apart++
+			} else {
+				keep[k] = true
+			}
 		}
 	}
 	base := s.restFor(keep)
 	if base.Err() != nil {
 		return nil, false
 	}
-	var defaults []cue.Path // those not inside the shared entries
+	restOverride := override
+	if local {
+		restOverride = base.LookupPath(cue.MakePath(cue.Str("environments"), cue.Str(env)))
+	}
+	var defaults []cue.Path // those not inside the entries evaluated apart
 	for _, p := range s.defaults {
-		if sels := p.Selectors(); len(sels) < 2 || !s.isShared(env, sels[0].String(), sels[1].Unquoted()) {
+		if sels := p.Selectors(); len(sels) < 2 || !s.apart(env, sels[0].String(), sels[1].Unquoted()) {
 			defaults = append(defaults, p)
 		}
 	}
-	v := def.Unify(commitDefaults(base.Unify(override), defaults))
+	v := def.Unify(commitDefaults(base.Unify(restOverride), defaults))
 	if validateEnv(v) != nil {
 		return nil, false
 	}
@@ -566,7 +651,14 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	}
 	for _, k := range entryKinds {
 		for key, e := range s.decoded[k.name] {
-			if s.plan.isShared(env, k.name, key) {
+			switch {
+			case s.plan.isShared(env, k.name, key):
+				k.put(p, key, e)
+			case local:
+				e, ok := s.evalOverridden(user, k, key, env)
+				if !ok {
+					return nil, false
+				}
 				k.put(p, key, e)
 			}
 		}
@@ -580,11 +672,27 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 		return whole
 	}}
 	c.check()
+	if resolvedHow != nil {
+		switch {
+		case len(keep) > 0:
+			resolvedHow(dir, env, "kept")
+		case apart > 0:
+			resolvedHow(dir, env, "local")
+		default:
+			resolvedHow(dir, env, "shared")
+		}
+	}
 	if r.diags.HasErrors() {
 		return nil, true
 	}
 	return p, true
 }
+
+// resolvedHow, set by a test, hears how each environment of a pipeline
+// in dir was evaluated: "shared" when it overrides no shared entry,
+// "local" when it evaluated those it overrides on their own, "kept" when
+// it evaluated them with the rest, and "whole".
+var resolvedHow func(dir, env, how string)
 
 // countEnvs counts the environments a compilation resolves: sharing
 // evaluations pays only from two on.

@@ -160,6 +160,55 @@ environments:
 -- json/pipeline.json --
 {"name": "json", "topics": {"events": {"retention": "3d"}},
  "environments": {"dev": {"project": "json-dev-1234"}, "prod": {"project": "json-prod-1234", "topics": {"extra": {}}}}}
+-- local/pipeline.cue --
+package local
+
+name:    "local"
+project: string
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+// Environments override shared entries with values of their own, a
+// default among them, next to an entry they add.
+services: web: {image: "web", replicas: *1 | int, resources: cpu: "200m"}
+topics: {events: retention: "3d", logs: {}}
+dags: nightly: {schedule: "@daily", start: "2026-01-01", tasks: {a: image: "web", b: {image: "web", after: ["a"]}}}
+environments: {
+	dev: project: "local-dev-1234"
+	staging: {project: "local-stg-1234", services: web: resources: memory: *"512Mi" | string}
+	prod: {
+		project: "local-prod-1234"
+		services: web: {replicas: 3, resources: memory: "1Gi"}
+		topics: {events: labels: tier: "prod", extra: {}}
+		dags: nightly: {retries: 5, tasks: b: retries: 0}
+	}
+}
+-- local/web/app.py --
+print(1)
+-- kept/pipeline.cue --
+package kept
+
+name:    "kept"
+project: string
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+// An override that refers outside the entry it overrides.
+services: web: {image: "web", replicas: 2}
+topics: events: {}
+environments: {
+	dev: project: "kept-dev-1234"
+	prod: {project: "kept-prod-1234", services: web: env: PROJECT: project}
+}
+-- kept/web/app.py --
+print(1)
+-- envref/pipeline.cue --
+package envref
+
+name: "envref"
+// A value that reads an environment's override of a shared entry.
+labels: tier: environments.prod.topics.events.labels.tier
+topics: events: {}
+environments: {
+	dev: {project: "envref-dev-1234", labels: tier: "gold"}
+	prod: {project: "envref-prod-1234", topics: events: labels: tier: "gold"}
+}
 -- reads/pipeline.cue --
 package reads
 
@@ -211,6 +260,43 @@ func TestSharingMatchesWholeEvaluation(t *testing.T) {
 		if !reflect.DeepEqual(shared.Specs, whole.Specs) {
 			t.Errorf("%s: the shared evaluation compiled another Spec than the whole one", s.dir)
 		}
+	}
+}
+
+// TestOverriddenEntriesAreEvaluatedApart pins how environments that
+// override shared entries are evaluated: on their own when the overrides
+// refer to nothing else, with the rest of the spec otherwise, and never
+// whole for a valid spec. TestSharingMatchesWholeEvaluation holds each
+// way to the results of the whole evaluation.
+func TestOverriddenEntriesAreEvaluatedApart(t *testing.T) {
+	root := t.TempDir()
+	extract(t, root, txtar.Parse([]byte(sharingCases)))
+	if err := synth.Write(root, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	resolvedHow = func(dir, env, how string) { got[filepath.Base(dir)+"/"+env] = how }
+	defer func() { resolvedHow = nil }()
+	dirs := []string{"local", "kept", "envref", filepath.Join("pipelines", synth.Name(1))}
+	for _, d := range dirs {
+		res, err := Compile(context.Background(), []string{filepath.Join(root, d)}, Options{Root: root, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Diagnostics.HasErrors() {
+			var b strings.Builder
+			res.Diagnostics.Print(&b)
+			t.Fatalf("%s does not compile:\n%s", d, b.String())
+		}
+	}
+	want := map[string]string{
+		"local/dev": "shared", "local/staging": "local", "local/prod": "local",
+		"kept/dev": "shared", "kept/prod": "kept",
+		"envref/dev": "shared", "envref/prod": "kept",
+		synth.Name(1) + "/dev": "shared", synth.Name(1) + "/staging": "shared", synth.Name(1) + "/prod": "local",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("environments evaluated\n%v\nwant\n%v", got, want)
 	}
 }
 
