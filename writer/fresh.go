@@ -91,6 +91,7 @@ func (t *tree) stageFresh(part *build, pipeline string) *freshDir {
 }
 
 func (t *tree) writeFresh(f *freshDir, writes []*change, ix *pipelineIndex) bool {
+	defer t.creating()()
 	top, err := t.root.OpenRoot(f.tmp)
 	if err != nil {
 		return false

@@ -115,7 +115,8 @@ func (t *tree) removeFiles(paths []string) error {
 // inDirs calls fn for each of paths, with d open on the path's directory,
 // which it first creates if create is set. Directories are handled in
 // parallel, each file in one system call rather than a walk from the
-// root. It returns the error of the first failing directory in path order.
+// root; fn creates files when create is set, and as many directories at
+// once as CreatorLimit allows. It returns the error of the first failing directory in path order.
 func (t *tree) inDirs(paths []string, create bool, fn func(d *os.Root, i int) error) error {
 	byDir := map[string][]int{}
 	for i, p := range paths {
@@ -125,6 +126,7 @@ func (t *tree) inDirs(paths []string, create bool, fn func(d *os.Root, i int) er
 	return parallel(len(dirs), func(k int) error {
 		dir := filepath.FromSlash(dirs[k])
 		if create {
+			defer t.creating()()
 			if err := t.root.MkdirAll(dir, 0o755); err != nil {
 				return t.fail(dirs[k], "create directory", err)
 			}

@@ -3,9 +3,10 @@
 // Command floor measures what writing a build's output costs by itself,
 // the part of a cold build no compiler work can remove: it reads the files
 // under SRC into memory, untimed, then writes them under DST as pipec does
-// (a directory at a time, one goroutine per CPU, the files created new
-// with plain system calls), and syncs DST's file system once. It prints
-// the wall and CPU time of the writing and the sync as JSON, for bench/run.
+// (a directory at a time, on as many goroutines as writer.CreatorLimit
+// allows, the files created new with plain system calls), and syncs DST's
+// file system once. It prints the wall and CPU time of the writing and the
+// sync as JSON, for bench/run.
 //
 //	go run ./bench/floor SRC DST
 package main
@@ -16,12 +17,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pipec/pipec/writer"
 )
 
 // Result is what floor prints.
@@ -85,7 +87,7 @@ func run(src, dst string) (Result, error) {
 	work := make(chan *dir)
 	errs := make(chan error, len(dirs))
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range writer.CreatorLimit() {
 		wg.Go(func() {
 			for d := range work {
 				errs <- writeDir(d)
