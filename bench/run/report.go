@@ -92,7 +92,7 @@ func (r *report) markdown() string {
 	p("- no-op: the same command again over the cold build's output, with the build cache and the stamps of the output directories it left; nothing changed.\n")
 	p("- `--check`, cold cache: what CI runs on a fresh clone. `pipec build --check -o out/cold ./pipelines/...` over the cold build's output, up to date and in the page cache (as after a checkout), with pipec's cache moved aside first; it writes nothing and must find no difference.\n")
 	p("- writing the cold build's files alone: `bench/floor` reads the cold build's output into memory, untimed, then creates the same files under a new directory, a directory at a time on as many goroutines as pipec's writer lets create files at once (a quarter of the CPUs, at least one), and syncs the file system once, as pipec's writer does. ")
-	p("Its wall and CPU time cover that part only (its peak RSS, which holds the whole output, is not reported). No build that writes these files durably on this machine can be faster.\n")
+	p("Its wall and CPU time cover that part only (its peak RSS, which holds the whole output, is not reported). A cold build, which writes the same files the same way, cannot be faster.\n")
 	p("- GOMAXPROCS=1: a cold build with `GOMAXPROCS=1` (up to N = %d); the speedup is its wall time over the default's.\n", r.cfg.serialMax)
 	if t.memDir != "" {
 		p("- into memory: the same two cold builds with their output and cache on a tmpfs (`%s`), deleted after each run. ", t.memDir)
