@@ -294,15 +294,18 @@ func (t *tree) removeEmptyDirs(dirs map[string]bool, scope scopeSet) error {
 // CreatorLimit is how many goroutines of a build create files at once.
 //
 // Creating files in parallel pays only while the file system scales with
-// it, and a common one does not: ext4 without a journal checks each inode
-// it allocates against recent deletions, through the buffer cache, and
-// goroutines allocating together contend there. On a 2-CPU VM, creating a
-// cold build's 186,500 files (bench/floor) took 3.2-3.5 s wall and
-// 2.3-2.7 s of CPU on one goroutine, and 5.3-5.5 s and 7.5-8.2 s on two;
-// just after a large deletion, a build's system time doubled. Creating
-// files is about a fifth of a build's work, so a quarter of the CPUs
-// (at least one) create files while the others compile. Into tmpfs, which
-// scales, the build ran as fast that way.
+// it, and the ext4 without a journal of the machines pipec's CI runs on
+// does not: it checks each inode it allocates against recent deletions,
+// through the buffer cache, and goroutines allocating together contend
+// there. Creating a cold build's 186,500 files alone (bench/floor) took
+// 3.2-3.5 s wall and 2.3-2.7 s of CPU on one goroutine, and 5.3-5.5 s and
+// 7.5-8.2 s on two, some minutes after a large deletion; long after one,
+// two were faster (2.5 s against 3.5 s). But a build has compiling to do
+// on the other CPUs, and creating files is about a fifth of its work: with
+// a quarter of the CPUs (at least one) creating files, cold builds on two
+// CPUs took 7.85-8.07 s instead of 8.12-8.40 s, and no longer doubled
+// their system time after a deletion. Into tmpfs, which scales, they ran
+// as fast either way.
 func CreatorLimit() int {
 	return max(1, runtime.GOMAXPROCS(0)/4)
 }
