@@ -66,12 +66,28 @@ func (c *checker) at(elems ...any) (token.Pos, string) {
 		v = c.positions()
 	}
 	for n := len(sels); n >= 0; n-- {
-		pos := v.LookupPath(cue.MakePath(sels[:n]...)).Pos()
-		if pos.IsValid() && pos.Filename() != schema.Filename {
+		if pos := userPos(v.LookupPath(cue.MakePath(sels[:n]...)), 4); pos.IsValid() {
 			return pos, path
 		}
 	}
 	return token.NoPos, path
+}
+
+// userPos returns where a user's file sets v, or NoPos. A struct that the
+// schema also constrains reports the schema's position as its own, so the
+// user's is looked for among the values v unifies (depth bounds the search).
+func userPos(v cue.Value, depth int) token.Pos {
+	if pos := v.Pos(); pos.IsValid() && pos.Filename() != schema.Filename {
+		return pos
+	}
+	if op, args := v.Expr(); op == cue.AndOp && depth > 0 {
+		for _, a := range args {
+			if pos := userPos(a, depth-1); pos.IsValid() {
+				return pos
+			}
+		}
+	}
+	return token.NoPos
 }
 
 // field builds a spec path from keys and list indexes.
