@@ -23,5 +23,6 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "../../testdata/script",
 		UpdateScripts: os.Getenv("PIPEC_UPDATE") != "",
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"emulator": emulatorCmd},
 	})
 }
