@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -305,6 +306,7 @@ func (c *checker) buckets() {
 }
 
 func (c *checker) subscriptions() {
+	defer c.unreadDeadLetters()
 	for _, name := range slices.Sorted(maps.Keys(c.p.Subscriptions)) {
 		if c.skip("subscriptions", name) {
 			continue
@@ -467,6 +469,38 @@ func (c *checker) identity(workload string, elems ...any) string {
 	}
 	c.gsas[id] = workload
 	return id + "@" + c.p.Project + ".iam.gserviceaccount.com"
+}
+
+// unreadDeadLetters warns of dead-letter topics that no subscription of
+// the pipeline reads: Pub/Sub drops what is published to a topic without
+// subscriptions, so the messages a subscription gives up on would vanish
+// instead of waiting for someone to look at them. A subscription elsewhere
+// (another pipeline's) may read it, hence a warning.
+func (c *checker) unreadDeadLetters() {
+	read := map[string]bool{}
+	for _, s := range c.p.Subscriptions {
+		read[s.Topic] = true
+	}
+	senders := map[string][]string{} // unread dead-letter topic -> its subscriptions
+	for _, name := range slices.Sorted(maps.Keys(c.p.Subscriptions)) {
+		dl := c.p.Subscriptions[name].DeadLetter
+		if dl == nil || read[dl.Topic] || c.skip("subscriptions", name) {
+			continue
+		}
+		if _, ok := c.p.Topics[dl.Topic]; ok { // else reported as not declared
+			senders[dl.Topic] = append(senders[dl.Topic], strconv.Quote(name))
+		}
+	}
+	for _, topic := range slices.Sorted(maps.Keys(senders)) {
+		subs := senders[topic]
+		who := "subscription " + subs[0] + " gives"
+		if len(subs) > 1 {
+			who = "subscriptions " + strings.Join(subs[:len(subs)-1], ", ") + " and " + subs[len(subs)-1] + " give"
+		}
+		c.warnf(CodeUnreadDeadLetter, field("topics", topic),
+			"dead-letter topic %q has no subscription, so Pub/Sub drops the messages %s up on; add a subscription that reads it (a pull subscription keeps them up to 7 days for someone to look at)",
+			topic, who)
+	}
 }
 
 func (c *checker) services() {

@@ -109,7 +109,8 @@ func spec(i int) string {
 
 var specTemplate = template.Must(template.New("spec").Parse(`// Synthetic pipeline {{.Name}}, written by pipec's bench/gen. An ingest
 // service publishes events; a BigQuery subscription lands them, a worker
-// pulls them, and a daily DAG turns them into a summary table.
+// pulls what BigQuery refused from the dead-letter topic, and a daily DAG
+// turns the events into a summary table.
 package {{.Name}}
 
 name:     "{{.Name}}"
@@ -152,7 +153,7 @@ subscriptions: {
 		deadLetter: {topic: "events-dead-letter", maxAttempts: 5}
 	}
 	"events-worker": {
-		topic:       "events"
+		topic:       "events-dead-letter"
 		ackDeadline: {{.Ack}}
 		retry: {minBackoff: "10s", maxBackoff: "300s"}
 	}

@@ -226,6 +226,23 @@ if want pubsub; then
 }' '{
   "topic": "projects/tweets-prod-4821/topics/tweets"
 }'
+  # Subscription tweets-undelivered.
+  describe=(gcloud pubsub subscriptions describe 'tweets-undelivered' --project='tweets-prod-4821' '--format=json(ackDeadlineSeconds,bigqueryConfig.dropUnknownFields,bigqueryConfig.table,bigqueryConfig.useTableSchema,bigqueryConfig.writeMetadata,cloudStorageConfig.bucket,cloudStorageConfig.filenamePrefix,cloudStorageConfig.maxDuration,deadLetterPolicy,enableExactlyOnceDelivery,enableMessageOrdering,expirationPolicy,filter,labels,messageRetentionDuration,pushConfig.pushEndpoint,retainAckedMessages,retryPolicy,topic)')
+  describe_fixed=(gcloud pubsub subscriptions describe 'tweets-undelivered' --project='tweets-prod-4821' '--format=json(enableMessageOrdering,filter,topic)')
+  create=(gcloud pubsub subscriptions create 'tweets-undelivered' --project='tweets-prod-4821' --topic='tweets-dead-letter' --ack-deadline='10' --message-retention-duration='7d' --expiration-period=never --labels='managed-by=pipec')
+  update=(gcloud pubsub subscriptions update 'tweets-undelivered' --project='tweets-prod-4821' --ack-deadline='10' --message-retention-duration='7d' --no-retain-acked-messages --no-enable-exactly-once-delivery --expiration-period=never --clear-retry-policy --clear-dead-letter-policy --update-labels='managed-by=pipec')
+  converge 'subscription tweets-undelivered' '{
+  "ackDeadlineSeconds": 10,
+  "expirationPolicy": {},
+  "labels": {
+    "managed-by": "pipec"
+  },
+  "messageRetentionDuration": "604800s",
+  "pushConfig": {},
+  "topic": "projects/tweets-prod-4821/topics/tweets-dead-letter"
+}' '{
+  "topic": "projects/tweets-prod-4821/topics/tweets-dead-letter"
+}'
 fi
 
 if want iam; then
