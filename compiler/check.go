@@ -368,10 +368,10 @@ func (c *checker) subscriptions() {
 		}{
 			{s.BigQuery != nil, "bigquery", "delivers to BigQuery"},
 			{s.CloudStorage != nil, "cloudStorage", "delivers to Cloud Storage"},
-			{s.DeadLetter != nil, "deadLetter", "has a dead-letter topic"},
+			{s.DeadLetter != nil, "deadLetter", "forwards failed messages to a dead-letter topic"},
 		} {
 			if agent.set && c.p.ProjectNumber == "" {
-				c.errorf(CodeProjectNumber, at(agent.key), "projectNumber is required: subscription %q %s, which Pub/Sub does as its service agent service-<projectNumber>@gcp-sa-pubsub.iam.gserviceaccount.com, and pipec must grant it access; find it with: gcloud projects describe %s --format='value(projectNumber)'", name, agent.does, c.p.Project)
+				c.errorf(CodeProjectNumber, at(agent.key), "environment %q has no projectNumber, which subscription %q needs: it %s, which Pub/Sub does as its service agent service-<projectNumber>@gcp-sa-pubsub.iam.gserviceaccount.com, and pipec must grant that account access; set environments.%s.projectNumber to what this prints: gcloud projects describe %s --format='value(projectNumber)'", c.env, name, agent.does, c.env, c.p.Project)
 				break
 			}
 		}
