@@ -19,21 +19,24 @@ type sample struct {
 	wall time.Duration
 	cpu  time.Duration // user + system, of the process and its waited-for children
 	rss  int64         // peak resident set size, bytes
+	// machine is how long the whole machine's CPUs were busy while the
+	// command ran, whoever for (zero where unknown).
+	machine time.Duration
 }
 
 // add accumulates a run that is part of one measure (kustomize runs one
 // process per overlay): times add up, the peak is the highest peak.
 func (s sample) add(o sample) sample {
-	return sample{wall: s.wall + o.wall, cpu: s.cpu + o.cpu, rss: max(s.rss, o.rss)}
+	return sample{wall: s.wall + o.wall, cpu: s.cpu + o.cpu, rss: max(s.rss, o.rss), machine: s.machine + o.machine}
 }
 
 // stats are the medians of a measure's runs, each figure taken separately,
 // and the spread of the wall times.
 type stats struct {
-	wall, cpu        time.Duration
-	rss              int64
-	runs             int
-	minWall, maxWall time.Duration
+	wall, cpu, machine time.Duration
+	rss                int64
+	runs               int
+	minWall, maxWall   time.Duration
 }
 
 func median(samples []sample) stats {
@@ -58,6 +61,8 @@ func median(samples []sample) stats {
 		rss:  pick(func(s sample) int64 { return s.rss }),
 		runs: len(samples),
 
+		machine: time.Duration(pick(func(s sample) int64 { return int64(s.machine) })),
+
 		minWall: slices.Min(walls),
 		maxWall: slices.Max(walls),
 	}
@@ -79,9 +84,11 @@ func measure(cmd *exec.Cmd) (sample, error) {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	busyBefore, busyKnown := machineBusy()
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
+	busyAfter, _ := machineBusy()
 	if err != nil {
 		return sample{}, fmt.Errorf("%s (in %s): %v\n%s", strings.Join(cmd.Args, " "), cmd.Dir, err, tail(stderr.String(), 2000))
 	}
@@ -94,7 +101,11 @@ func measure(cmd *exec.Cmd) (sample, error) {
 	if runtime.GOOS != "darwin" {
 		rss *= 1024 // kilobytes everywhere but on macOS
 	}
-	return sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rss: rss}, nil
+	got := sample{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), rss: rss}
+	if busyKnown {
+		got.machine = busyAfter - busyBefore
+	}
+	return got, nil
 }
 
 func tail(s string, n int) string {

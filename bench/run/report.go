@@ -85,6 +85,8 @@ func (r *report) markdown() string {
 	}
 	p("\n")
 
+	r.coresUsed(p)
+
 	p("## What ran\n\n")
 	p("Each N has its own tree; every command runs in it as a separate process, its output discarded.\n\n")
 	p("- `pipec vet ./pipelines/...`\n")
@@ -299,4 +301,27 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// coresUsed says, for the two cold builds of the speedup at the largest N
+// that has both, how busy the whole machine was: what pipec did not use
+// of the two-core build's CPUs, and what ran beside the GOMAXPROCS=1
+// build on the core it leaves idle. Together they bound the speedup.
+func (r *report) coresUsed(p func(string, ...any)) {
+	for _, n := range slices.Backward(r.cfg.sizes) {
+		par, ok1 := r.stats[key{n, pipecBuild}]
+		serial, ok2 := r.stats[key{n, pipecSerial}]
+		if !ok1 || !ok2 || par.machine == 0 || serial.machine == 0 {
+			continue
+		}
+		cpus := float64(r.tools.cpus)
+		p("**How busy the machine was**, N = %d (all its CPUs, whoever for: pipec, the kernel's threads, other processes; medians):\n\n", n)
+		p("- during the cold build: %s busy of the %s its %d CPUs offered (%.0f%%). ", seconds(par.machine),
+			seconds(time.Duration(cpus*float64(par.wall))), r.tools.cpus, 100*par.machine.Seconds()/(cpus*par.wall.Seconds()))
+		p("Had no CPU ever waited, it would have taken %s, a speedup of %.2f×;\n",
+			seconds(time.Duration(float64(par.machine)/cpus)), serial.wall.Seconds()/(par.machine.Seconds()/cpus))
+		p("- during the `GOMAXPROCS=1` build: %s busy, %s of it beside pipec's own %s of CPU, on the cores pipec left idle.\n\n",
+			seconds(serial.machine), seconds(max(0, serial.machine-serial.cpu)), seconds(serial.cpu))
+		return
+	}
 }
