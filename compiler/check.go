@@ -23,8 +23,8 @@ import (
 type checker struct {
 	r *reporter
 	v cue.Value
-	// positions, when set, returns the value positions are looked up in,
-	// if v is not the whole pipeline. It is called only for a finding.
+	// positions, when set, returns the value positions are looked up in
+	// (see written). It is called only for a finding.
 	positions func() cue.Value
 	p         *schema.Pipeline
 	dir       string
@@ -74,9 +74,10 @@ func (c *checker) at(elems ...any) (token.Pos, string) {
 	return token.NoPos, path
 }
 
-// userPos returns where a user's file sets v, or NoPos. A struct that the
-// schema also constrains reports the schema's position as its own, so the
-// user's is looked for among the values v unifies (depth bounds the search).
+// userPos returns where a user's file sets v, or NoPos. A value that the
+// schema also constrains may report the schema's position as its own, so
+// the user's is looked for among the values v unifies (depth bounds the
+// search).
 func userPos(v cue.Value, depth int) token.Pos {
 	if pos := v.Pos(); pos.IsValid() && pos.Filename() != schema.Filename {
 		return pos
@@ -89,6 +90,21 @@ func userPos(v cue.Value, depth int) token.Pos {
 		}
 	}
 	return token.NoPos
+}
+
+// written returns, for a checker's positions, the spec as the user wrote
+// it with one environment's override, evaluated once and only when a
+// finding needs a position. Without the schema it is a fraction of an
+// evaluation, and every position it holds is one the user wrote: a field
+// is placed at its label, in the base or in the override.
+func written(user, override cue.Value) func() cue.Value {
+	var v cue.Value
+	return func() cue.Value {
+		if !v.Exists() {
+			v = user.Unify(override)
+		}
+		return v
+	}
 }
 
 // field builds a spec path from keys and list indexes.

@@ -358,7 +358,7 @@ func resolveEnv(r *reporter, def, user, override cue.Value, defaults []cue.Path,
 		}
 	}
 	p.Env = env
-	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files}
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files, positions: written(user, override)}
 	c.check()
 	if r.diags.HasErrors() {
 		return nil

@@ -2,6 +2,8 @@ package compiler_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/pipec/pipec/bench/compiled"
@@ -37,5 +39,28 @@ func BenchmarkCompile(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkCompileWithWarning is BenchmarkCompile/synthetic with a warning
+// in every environment (a dead-letter topic no subscription reads): a
+// finding's position must not cost another evaluation of the environment.
+func BenchmarkCompileWithWarning(b *testing.B) {
+	root, dir := compiled.Dir(b, "synthetic")
+	extra := "package " + filepath.Base(dir) + "\n\n" +
+		`topics: "audit-dead-letter": {}` + "\n" +
+		`subscriptions: "events-audit": {topic: "events", deadLetter: topic: "audit-dead-letter"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "warning.cue"), []byte(extra), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := compiler.Compile(context.Background(), []string{dir}, compiler.Options{Root: root})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Diagnostics.HasErrors() || len(res.Diagnostics) != 1 || len(res.Specs) != 1 {
+			b.Fatalf("%s: want one warning, got %v", dir, res.Diagnostics)
+		}
 	}
 }

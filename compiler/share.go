@@ -664,13 +664,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 		}
 	}
 	p.Env = env
-	var whole cue.Value
-	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files, positions: func() cue.Value {
-		if !whole.Exists() {
-			whole = def.Unify(commitDefaults(user.Unify(override), s.defaults))
-		}
-		return whole
-	}}
+	c := &checker{r: r, v: v, p: p, dir: dir, env: env, broken: broken, files: files, positions: written(user, override)}
 	c.check()
 	if resolvedHow != nil {
 		switch {

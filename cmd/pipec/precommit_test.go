@@ -89,7 +89,7 @@ func TestPreCommitHooks(t *testing.T) {
 		t.Errorf("pipec-vet on the shop pipeline's files: exit %d\n%s", code, out)
 	}
 	out, code := run(vet, "pipelines/broken/pipeline.cue")
-	if code != 1 || !strings.Contains(out, `pipelines/broken/pipeline.cue:13:9: services.web.image: image "wbe" is not declared in images; did you mean "web"?`) {
+	if code != 1 || !strings.Contains(out, `pipelines/broken/pipeline.cue:13:2: services.web.image: image "wbe" is not declared in images; did you mean "web"?`) {
 		t.Errorf("pipec-vet on the broken pipeline: exit %d, want 1 and a positioned error\n%s", code, out)
 	}
 
