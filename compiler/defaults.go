@@ -19,25 +19,34 @@ import (
 // leaves open is fixed to the spec's default.
 
 // defaultPaths lists where a spec's files write a default (`*v | ...`):
-// the paths of fields reached from the top through constant labels, those
-// under environments.<env> included without that prefix, since that is
-// where they land once the environment is unified with the base. Defaults
-// under pattern constraints, comprehensions or computed labels are not
-// listed and keep CUE's own rule.
+// the paths of fields reached from the top through constant labels or
+// pattern constraints, those under environments.<env> included without
+// that prefix, since that is where they land once the environment is
+// unified with the base. A pattern constraint (`services: [string]:
+// replicas: *2 | int`) is listed as cue.AnyString, which commitDefaults
+// reads as every key of that map. Defaults under comprehensions or
+// computed labels are not listed and keep CUE's own rule.
 func defaultPaths(files []*ast.File) []cue.Path {
 	var paths []cue.Path
 	seen := map[string]bool{}
 	var walk func(decls []ast.Decl, at []cue.Selector)
 	walk = func(decls []ast.Decl, at []cue.Selector) {
 		for _, d := range decls {
+			var sel cue.Selector
 			f, name, ok := plainField(d)
-			if !ok {
-				continue
+			switch {
+			case ok:
+				if _, isIdent := f.Label.(*ast.Ident); isIdent && (name[0] == '#' || name[0] == '_') {
+					continue // definitions and hidden fields are not the spec's values
+				}
+				sel = cue.Str(name)
+			default:
+				if f, ok = patternField(d); !ok {
+					continue
+				}
+				sel = cue.AnyString
 			}
-			if _, isIdent := f.Label.(*ast.Ident); isIdent && (name[0] == '#' || name[0] == '_') {
-				continue // definitions and hidden fields are not the spec's values
-			}
-			path := append(slices.Clone(at), cue.Str(name))
+			path := append(slices.Clone(at), sel)
 			if len(at) == 1 && at[0].String() == "environments" {
 				path = nil // an environment's fields land at the top
 			}
@@ -71,6 +80,43 @@ func defaultPaths(files []*ast.File) []cue.Path {
 	return paths
 }
 
+// patternField returns d if it is a field whose label is a single pattern
+// constraint (`[string]: ...`, `[=~"^api"]: ...`), without alias.
+func patternField(d ast.Decl) (*ast.Field, bool) {
+	f, ok := d.(*ast.Field)
+	if !ok || f.Alias != nil || f.Constraint != token.ILLEGAL {
+		return nil, false
+	}
+	l, ok := f.Label.(*ast.ListLit)
+	return f, ok && len(l.Elts) == 1
+}
+
+// anyKey reports whether sel stands for every key of a map (see
+// defaultPaths).
+func anyKey(sel cue.Selector) bool {
+	return sel.ConstraintType() == cue.PatternConstraint
+}
+
+// expand returns the paths p stands for in v: p itself, or, where it holds
+// cue.AnyString, one path per key of the map there.
+func expand(v cue.Value, p cue.Path) []cue.Path {
+	sels := p.Selectors()
+	i := slices.IndexFunc(sels, anyKey)
+	if i < 0 {
+		return []cue.Path{p}
+	}
+	iter, err := v.LookupPath(cue.MakePath(sels[:i]...)).Fields()
+	if err != nil {
+		return nil
+	}
+	var out []cue.Path
+	for iter.Next() {
+		key := append(append(slices.Clone(sels[:i]), iter.Selector()), sels[i+1:]...)
+		out = append(out, expand(v, cue.MakePath(key...))...)
+	}
+	return out
+}
+
 // hasDefault reports whether a disjunction marks one of its terms with *.
 func hasDefault(e ast.Expr) bool {
 	switch e := e.(type) {
@@ -93,13 +139,17 @@ func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
 		to   cue.Value
 	}
 	var fills []fill
-	for _, p := range paths {
-		f := v.LookupPath(p)
-		if !f.Exists() || f.IsConcrete() {
-			continue
-		}
-		if d, ok := f.Default(); ok && d.IsConcrete() {
-			fills = append(fills, fill{p, d})
+	filled := map[string]bool{}
+	for _, pattern := range paths {
+		for _, p := range expand(v, pattern) {
+			f := v.LookupPath(p)
+			if filled[p.String()] || !f.Exists() || f.IsConcrete() {
+				continue
+			}
+			if d, ok := f.Default(); ok && d.IsConcrete() {
+				filled[p.String()] = true
+				fills = append(fills, fill{p, d})
+			}
 		}
 	}
 	switch len(fills) {
@@ -117,11 +167,12 @@ func commitDefaults(v cue.Value, paths []cue.Path) cue.Value {
 	return v.Unify(all)
 }
 
-// under returns the paths inside entry key of map m, relative to it.
+// under returns the paths inside entry key of map m, relative to it:
+// those written for that entry, and those written for every entry.
 func under(paths []cue.Path, m, key string) []cue.Path {
 	var out []cue.Path
 	for _, p := range paths {
-		if sels := p.Selectors(); len(sels) > 2 && sels[0].String() == m && sels[1].Unquoted() == key {
+		if sels := p.Selectors(); len(sels) > 2 && sels[0].String() == m && (anyKey(sels[1]) || sels[1].Unquoted() == key) {
 			out = append(out, cue.MakePath(sels[2:]...))
 		}
 	}

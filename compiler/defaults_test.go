@@ -17,6 +17,10 @@ name: "defaults"
 images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
 services: web: {image: "web", replicas: *2 | int}
 services: api: {image: "web", replicas: 2, env: X: "\(name)"}
+// Defaults under pattern constraints: for every service, and for those
+// whose name starts with w.
+services: [string]: resources: cpu: *"250m" | string
+services: [=~"^w"]: resources: memory: *"512Mi" | string
 subscriptions: pull: topic: "events"
 topics: events: {}
 dags: nightly: {schedule: "@daily", start: "2026-01-01", retries: *4 | int, tasks: run: image: "web"}
@@ -49,6 +53,12 @@ func TestSpecDefaultsWinOverTheSchemas(t *testing.T) {
 			res.Diagnostics.Print(&b)
 			t.Fatalf("evalWhole=%v: does not compile:\n%s", whole, b.String())
 		}
+		for _, p := range res.Specs[0].Envs {
+			web, api := p.Services["web"].Resources, p.Services["api"].Resources
+			if web.CPU != "250m" || web.Memory != "512Mi" || api.CPU != "250m" || api.Memory != "128Mi" {
+				t.Errorf("evalWhole=%v, %s: resources web %+v, api %+v; want the patterns' cpu 250m for both, memory 512Mi for web only (api: the schema's 128Mi)", whole, p.Env, web, api)
+			}
+		}
 		want := map[string][3]int{ // web replicas, ackDeadline, DAG retries
 			"dev":     {2, 10, 4},
 			"staging": {2, 10, 4},
@@ -76,6 +86,7 @@ services: [string]: replicas: *7 | int
 services: web: replicas: *8 | int
 environments: prod: services: web: port: *9 | int
 environments: prod: g: *10 | int
+environments: [string]: topics: [=~"^a"]: retention: *"1d" | string
 `
 	if err := os.WriteFile(filepath.Join(dir, "p.cue"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -88,7 +99,7 @@ environments: prod: g: *10 | int
 	for _, p := range defaultPaths(insts[0].Files) {
 		got = append(got, p.String())
 	}
-	want := "a b.c d services.web.replicas services.web.port g"
+	want := "a b.c d services.[_].replicas services.web.replicas services.web.port g topics.[_].retention"
 	if strings.Join(got, " ") != want {
 		t.Errorf("defaultPaths = %q, want %q", strings.Join(got, " "), want)
 	}

@@ -637,7 +637,7 @@ func (s *sharedEntries) resolve(r *reporter, def, user, override cue.Value, env,
 	}
 	var defaults []cue.Path // those not inside the entries evaluated apart
 	for _, p := range s.defaults {
-		if sels := p.Selectors(); len(sels) < 2 || !s.apart(env, sels[0].String(), sels[1].Unquoted()) {
+		if sels := p.Selectors(); len(sels) < 2 || anyKey(sels[1]) || !s.apart(env, sels[0].String(), sels[1].Unquoted()) {
 			defaults = append(defaults, p)
 		}
 	}

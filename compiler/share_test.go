@@ -132,6 +132,29 @@ environments: {
 	staging: project: "split-stg-1234"
 	prod: {project: "split-prod-1234", subscriptions: pull: filter: "attributes.kind = \"x\""}
 }
+-- patterndefaults/pipeline.cue --
+package patterndefaults
+
+name: "patterndefaults"
+images: web: {context: "web", python: "3.12", copy: ["app.py"], command: ["python", "app.py"]}
+// Defaults under pattern constraints that differ from the schema's: every
+// service's replicas, and, in prod, the retention of the topics named a*.
+services: [string]: replicas: *2 | int
+services: {
+	web: image: "web"
+	api: {image: "web", replicas: 4}
+}
+topics: {orders: {}, audit: {}}
+environments: {
+	dev: project:     "patd-dev-1234"
+	staging: project: "patd-stg-1234"
+	prod: {
+		project: "patd-prod-1234"
+		topics: [=~"^a"]: retention: *"1d" | string
+	}
+}
+-- patterndefaults/web/app.py --
+print(1)
 -- shadow/pipeline.cue --
 package shadow
 
