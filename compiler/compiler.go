@@ -399,6 +399,19 @@ func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env
 				// is one): the missing value itself is reported.
 				continue
 			}
+			if d := conflictingDefaults(user.Unify(override).LookupPath(cue.ParsePath(path))); len(d) > 1 {
+				// Placed at the last written, usually the more specific
+				// (an entry's, after its map's pattern); the same in every
+				// environment, so reported once.
+				last, others := d[len(d)-1], d[:len(d)-1]
+				var at []string
+				for _, o := range others {
+					at = append(at, fmt.Sprintf("*%v at %s:%d:%d", o.value, r.relFile(o.pos.Filename()), o.pos.Line(), o.pos.Column()))
+				}
+				r.at(CodeMissingValue, last.pos, path, "has no value: its default *%v here and %s differ, and CUE keeps neither; keep one of them, or set the value",
+					last.value, strings.Join(at, " and "))
+				continue
+			}
 			pos := e.pos()
 			if !pos.IsValid() {
 				pos = override.Pos()
@@ -410,6 +423,37 @@ func explainEnvErrors(r *reporter, err error, def, user, override cue.Value, env
 			r.at(codeOf(msg), e.pos(), path, "%s", friendly(msg))
 		}
 	}
+}
+
+// writtenDefault is a default a user wrote, and where.
+type writtenDefault struct {
+	value cue.Value
+	pos   token.Pos
+}
+
+// conflictingDefaults returns the defaults written for v, in the order of
+// its conjuncts, when there are several and they differ: CUE then keeps
+// none, and v has no value although the user wrote one, twice. A map's
+// pattern (`services: [string]: replicas: *2 | int`) and one of its
+// entries (`services: api: replicas: *4 | int`) do that.
+func conflictingDefaults(v cue.Value) []writtenDefault {
+	op, args := v.Expr()
+	if op != cue.AndOp {
+		return nil
+	}
+	var out []writtenDefault
+	for _, a := range args {
+		if d, ok := a.Default(); ok && d.IsConcrete() && a.Pos().IsValid() {
+			out = append(out, writtenDefault{d, a.Pos()})
+		}
+	}
+	slices.SortFunc(out, func(a, b writtenDefault) int { return a.pos.Compare(b.pos) })
+	for _, d := range out[min(1, len(out)):] {
+		if !d.value.Equals(out[0].value) {
+			return out
+		}
+	}
+	return nil
 }
 
 // unknownField explains a field the schema does not allow by naming the
