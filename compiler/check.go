@@ -640,12 +640,11 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// airflowSubjects rejects Airflow service accounts that the rendered
-// RoleBinding would grant in the pipeline's namespace instead of Airflow's.
-// kustomize's namespace transformer moves a subject named "default" into
-// the overlay's namespace, and its name references move a subject in
-// namespace "default" that is named like one of the overlay's own service
-// accounts; either way Airflow could not start the task pods.
+// airflowSubjects rejects an Airflow service account that the rendered
+// RoleBinding would grant in the pipeline's namespace instead of Airflow's:
+// kustomize's name references move a subject in namespace "default" that
+// is named like one of the overlay's own service accounts, and Airflow
+// could not start the task pods.
 func (c *checker) airflowSubjects() {
 	if len(c.p.DAGs) == 0 {
 		return
@@ -658,12 +657,7 @@ func (c *checker) airflowSubjects() {
 		own[d.KubernetesServiceAccount] = "DAG " + id
 	}
 	for i, sa := range c.p.Airflow.ServiceAccounts {
-		switch {
-		case sa == "default":
-			c.errorf(CodeInvalidValue, field("airflow", "serviceAccounts", i),
-				"Airflow's service account %q cannot be granted: kustomize binds a subject named \"default\" in the pipeline's namespace, not in %q; run Airflow's workers and scheduler under named service accounts (the Helm chart's are airflow-worker and airflow-scheduler)",
-				sa, c.p.Airflow.Namespace)
-		case own[sa] != "" && c.p.Airflow.Namespace == "default":
+		if own[sa] != "" && c.p.Airflow.Namespace == "default" {
 			c.errorf(CodeNameCollision, field("airflow", "serviceAccounts", i),
 				"Airflow's service account %q in namespace \"default\" has the name of the service account of %s, and kustomize would bind that one instead; run Airflow in its own namespace or rename one of them",
 				sa, own[sa])

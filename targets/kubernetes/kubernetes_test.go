@@ -348,7 +348,9 @@ func TestKubectlKustomizeAgrees(t *testing.T) {
 	if err != nil {
 		t.Skipf("kubectl not found, cannot compare with kubectl kustomize: %v", err)
 	}
-	for name, spec := range specs() {
+	all := specs()
+	all["airflow-subjects"] = airflowSubjects()
+	for name, spec := range all {
 		files := generate(t, spec)
 		dir := t.TempDir()
 		for p, data := range files {

@@ -134,11 +134,45 @@ func images(p *schema.Pipeline) []image {
 type kustomization struct {
 	APIVersion string      `json:"apiVersion"`
 	Kind       string      `json:"kind"`
-	Namespace  string      `json:"namespace,omitempty"`
 	Labels     []labelSet  `json:"labels,omitempty"`
 	Resources  []string    `json:"resources"`
 	Images     []image     `json:"images,omitempty"`
 	Patches    []patchFile `json:"patches,omitempty"`
+	// Transformers hold the overlay's namespace (namespaceTransformer),
+	// written inline.
+	Transformers []string `json:"transformers,omitempty"`
+}
+
+// namespaceTransformer sets an overlay's namespace as kustomize's
+// `namespace:` field does (on every namespaced object, and as the name of
+// the Namespace), but leaves RBAC subjects alone: the field would move a
+// subject named "default" into the overlay's namespace, and bind the
+// pipeline's own default ServiceAccount instead of the one Airflow runs as.
+type namespaceTransformer struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	SetRoleBindingSubjects string      `json:"setRoleBindingSubjects"`
+	FieldSpecs             []fieldSpec `json:"fieldSpecs"`
+}
+
+type fieldSpec struct {
+	Kind   string `json:"kind"`
+	Path   string `json:"path"`
+	Create bool   `json:"create"`
+}
+
+// inNamespace returns the transformer that puts an overlay in namespace,
+// as kustomization text.
+func inNamespace(namespace string) (string, error) {
+	t := namespaceTransformer{APIVersion: "builtin", Kind: "NamespaceTransformer", SetRoleBindingSubjects: "none",
+		FieldSpecs: []fieldSpec{{Kind: "Namespace", Path: "metadata/name", Create: true}}}
+	t.Metadata.Name, t.Metadata.Namespace = "namespace", namespace
+	data, err := manifest.Marshal(t)
+	return string(data), err
 }
 
 // labelSet is written with includeSelectors spelled out, for the reader:
@@ -191,7 +225,11 @@ func (t *tree) files(header string) ([]targets.File, error) {
 		env = ov.env
 		dir := path.Join(t.dir, "overlays", ov.env)
 		k := newKustomization()
-		k.Namespace = ov.namespace
+		ns, err := inNamespace(ov.namespace)
+		if err != nil {
+			return nil, err
+		}
+		k.Transformers = []string{ns}
 		k.Labels = []labelSet{{Pairs: ov.labels, IncludeTemplates: true}}
 		k.Images = ov.images
 		k.Resources = []string{"../../base"}

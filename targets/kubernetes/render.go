@@ -104,14 +104,14 @@ func (o *object) setNamespace(k kindRules, namespace string, serviceAccounts map
 	}
 }
 
-// bindSubjects moves two kinds of RBAC subject into namespace, whatever
-// their kind, as kustomize does: one named "default" (its namespace
-// transformer takes it for the namespace's default ServiceAccount), and one
-// named after one of the environment's own ServiceAccounts, if it has no
-// namespace or "default" (fixing name references, kustomize points it at
-// that ServiceAccount, which is now in namespace). pipec's subjects are
-// Airflow's ServiceAccounts, which stay in Airflow's namespace unless they
-// are so named.
+// bindSubjects moves into namespace, whatever its kind, an RBAC subject
+// named after one of the environment's own ServiceAccounts that has no
+// namespace or "default", as kustomize does: fixing name references, it
+// points such a subject at that ServiceAccount, which is now in namespace.
+// (The overlay's namespace transformer leaves subjects alone, a subject
+// named "default" included: see namespaceTransformer.) pipec's subjects
+// are Airflow's ServiceAccounts, which stay in Airflow's namespace unless
+// they are so named.
 func bindSubjects(obj map[string]any, namespace string, serviceAccounts map[string]bool) {
 	subjects, _ := obj["subjects"].([]any)
 	for _, s := range subjects {
@@ -121,7 +121,7 @@ func bindSubjects(obj map[string]any, namespace string, serviceAccounts map[stri
 		}
 		name, _ := subject["name"].(string)
 		ns, hasNamespace := subject["namespace"]
-		if name == "default" || serviceAccounts[name] && (!hasNamespace || ns == "default") {
+		if serviceAccounts[name] && (!hasNamespace || ns == "default") {
 			subject["namespace"] = namespace
 		}
 	}

@@ -57,9 +57,10 @@ func kustomizeRender(spec *pipec.Spec, env string, files []targets.File) ([]targ
 }
 
 // airflowSubjects is tweetsVaried with Airflow ServiceAccounts that
-// kustomize moves into the pipeline's namespace: one named "default", and
-// one named like the pipeline's own collector, in dev without a namespace
-// and in prod in the namespace "default".
+// kustomize could move into the pipeline's namespace: one named "default"
+// (which the overlay's namespace transformer leaves alone), and one named
+// like the pipeline's own collector, in dev without a namespace and in prod
+// in the namespace "default" (which kustomize's name references move).
 func airflowSubjects() *pipec.Spec {
 	spec := tweetsVaried()
 	accounts := []string{"default", "collector", "airflow-worker"}
@@ -166,5 +167,45 @@ func TestLiteralImageNamesMatchAsKustomizesPattern(t *testing.T) {
 	}
 	if rule := imageRules([]image{{Name: "web.*"}})[0]; rule.literal || !rule.match("web-api:1") {
 		t.Errorf("a name with pattern characters is not matched as kustomize's pattern: %+v", rule)
+	}
+}
+
+// Airflow running as its namespace's "default" ServiceAccount gets the
+// RoleBinding in every environment: the overlays' namespace transformer
+// leaves RBAC subjects where they are, where kustomize's namespace field
+// would move a subject named "default" into the pipeline's namespace.
+func TestAirflowDefaultServiceAccountKeepsItsNamespace(t *testing.T) {
+	spec := airflowSubjects()
+	files, err := Target{}.Generate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range spec.Envs {
+		var binding map[string]any
+		for _, f := range files {
+			if f.Env == p.Env && path.Base(f.Path) == "rolebinding-airflow-pod-launcher.yaml" && strings.Contains(f.Path, "/rendered/") {
+				docs, err := manifest.Decode(f.Data)
+				if err != nil || len(docs) != 1 {
+					t.Fatalf("%s: %v", f.Path, err)
+				}
+				binding = docs[0]
+			}
+		}
+		if binding == nil {
+			t.Fatalf("%s: no rendered RoleBinding for Airflow", p.Env)
+		}
+		found := false
+		for _, s := range binding["subjects"].([]any) {
+			s := s.(map[string]any)
+			if s["name"] == "default" {
+				found = true
+				if ns, _ := s["namespace"].(string); ns != p.Airflow.Namespace {
+					t.Errorf("%s: subject default is in namespace %q, want Airflow's %q", p.Env, ns, p.Airflow.Namespace)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: the RoleBinding has no subject named default: %v", p.Env, binding["subjects"])
+		}
 	}
 }
