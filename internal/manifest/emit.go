@@ -20,8 +20,9 @@ import (
 // writes (maps of scalars, maps and lists; lists of scalars and maps) and
 // reports false for anything else (a multi-line string, a long key, a list
 // directly inside a list, a key with digits, whose order yaml.v3 sorts
-// numerically), which Marshal then leaves to yaml.v3. Tests hold the two
-// to byte-for-byte equality.
+// numerically), which Marshal then leaves to yaml.v3. Multi-line strings
+// are covered only in the plain form of a literal block (see blockText).
+// Tests hold the two to byte-for-byte equality.
 //
 // It also reports false for data that is not normalized (see normalized):
 // a top-level "status", a null "creationTimestamp", invalid UTF-8, a type
@@ -78,7 +79,7 @@ func emitMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) bool 
 				return false
 			}
 		default:
-			if !emitScalar(buf, v) {
+			if !emitValue(buf, v, indent+2) {
 				return false
 			}
 		}
@@ -108,9 +109,60 @@ func emitList(buf *bytes.Buffer, l []any, indent int) bool {
 			}
 			buf.WriteString(" []\n")
 		default:
-			if !emitScalar(buf, v) {
+			if !emitValue(buf, v, indent+2) {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// emitValue writes a scalar that follows a key or a dash: a multi-line
+// string as a literal block whose lines are indented by indent, anything
+// else as emitScalar does.
+func emitValue(buf *bytes.Buffer, v any, indent int) bool {
+	s, ok := v.(string)
+	if !ok || strings.IndexByte(s, '\n') < 0 {
+		return emitScalar(buf, v)
+	}
+	if !blockText(s) {
+		return false
+	}
+	text, clip := strings.CutSuffix(s, "\n")
+	if clip {
+		buf.WriteString(" |\n")
+	} else {
+		buf.WriteString(" |-\n")
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		if line != "" {
+			writeIndent(buf, indent)
+			buf.WriteString(line)
+		}
+		buf.WriteByte('\n')
+	}
+	return true
+}
+
+// blockText reports whether yaml.v3 writes the multi-line string s as a
+// literal block with no indentation indicator and with clip ("|") or strip
+// ("|-") chomping, the form emitValue writes: printable ASCII only, no
+// space before a line break or at the end (yaml.v3 quotes those), no
+// space or break first (that needs an indicator) and at most one break
+// at the end (more keeps them, "|+"). Inline kustomize transformers are
+// such strings.
+func blockText(s string) bool {
+	if s[0] == ' ' || s[0] == '\n' || s[len(s)-1] == ' ' || strings.HasSuffix(s, "\n\n") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			if i > 0 && s[i-1] == ' ' {
+				return false
+			}
+		case c < 0x20 || c > 0x7e:
+			return false
 		}
 	}
 	return true

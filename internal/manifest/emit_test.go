@@ -80,6 +80,12 @@ func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
 		"quoting":      {"k": []any{"", "~", "no", "1.0", "0777", "a: b", "- x", "#c", "x #c", "'q'", "\"d\"", "*a", "&a", "!t", "%p", "@x", "`b", "{x}", "[x]", "x,y", "x:", " lead", "trail ", "\t", "é", "\u2028", "---", "...", "?", "? x", "-", "|", ">"}},
 		"quoted keys":  {"": 1, "a: b": 1, "no": 1, "#": 1, "x y": 1, "-": 1},
 		"deep":         deeplyNested(50), // past the 64 spaces writeIndent has at hand
+		"literal blocks": {
+			"clip":  "apiVersion: builtin\nkind: NamespaceTransformer\n",
+			"strip": "a\n  b: c\n\n- d #e",
+			"l":     []any{"x\ny\n", map[string]any{"a": "x", "m": "one\n\n  two\n"}},
+			"n":     map[string]any{"o": "{x}\n'y'\n"},
+		},
 	} {
 		for k, v := range m {
 			if n, ok := v.(int); ok {
@@ -91,12 +97,19 @@ func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
 		}
 	}
 	for name, m := range map[string]map[string]any{
-		"multi-line string": {"script": "a\nb"},
-		"digits in a key":   {"a10": "x", "a9": "y"},
-		"list in a list":    {"l": []any{[]any{"x"}}},
-		"float":             {"f": 1.5},
-		"long key":          {strings.Repeat("k", 200): "v"},
-		"empty":             {},
+		"space before a break":    {"script": "a \nb"},
+		"space at the end":        {"script": "a\nb "},
+		"space first":             {"script": " a\nb"},
+		"break first":             {"script": "\na"},
+		"breaks at the end":       {"script": "a\nb\n\n"},
+		"tab in a block":          {"script": "a\n\tb"},
+		"non-ASCII in a block":    {"script": "é\nb"},
+		"control char in a block": {"script": "a\x07\nb"},
+		"digits in a key":         {"a10": "x", "a9": "y"},
+		"list in a list":          {"l": []any{[]any{"x"}}},
+		"float":                   {"f": 1.5},
+		"long key":                {strings.Repeat("k", 200): "v"},
+		"empty":                   {},
 		// Not normalized: Marshal must normalize these first.
 		"status":                 {"kind": "X", "status": map[string]any{}},
 		"null creationTimestamp": {"metadata": map[string]any{"creationTimestamp": nil, "name": "x"}},
@@ -114,7 +127,7 @@ func TestEmitMatchesYAMLv3OnShapes(t *testing.T) {
 }
 
 func FuzzEmitMatchesYAMLv3(f *testing.F) {
-	for _, s := range []string{"y", "no", "~", "1.0", "a: b", "- x", "---", "#x", "{{ ds }}", "'\"", "\t", "\u2028", "", "null", "!!binary x", "a b", "é"} {
+	for _, s := range []string{"y", "no", "~", "1.0", "a: b", "- x", "---", "#x", "{{ ds }}", "'\"", "\t", "\u2028", "", "null", "!!binary x", "a b", "é", "a\nb\n", "a\n\n b", "a \n"} {
 		f.Add(s, s, s)
 	}
 	f.Fuzz(func(t *testing.T, k1, k2, v string) {
