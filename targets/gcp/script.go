@@ -145,8 +145,30 @@ func (w *sh) array(variable string, words ...string) {
 	w.printf("  %s=(%s)\n", variable, strings.Join(words, " "))
 }
 
-// oneLine keeps a spec-derived sentence on one comment line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine keeps a spec-derived sentence on one comment line. Most are one
+// already, and are returned without splitting them into words.
+func oneLine(s string) string {
+	if tidy(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// tidy reports whether s is ASCII words joined by single spaces, which
+// oneLine would return as it is.
+func tidy(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if i == 0 || i == len(s)-1 || s[i-1] == ' ' {
+				return false
+			}
+		case c < 0x21 || c > 0x7e:
+			return false
+		}
+	}
+	return true
+}
 
 // labelsFlag is the KEY=VALUE,... value of gcloud's label flags. Label keys
 // and values hold only lowercase letters, digits, '-' and '_'.
