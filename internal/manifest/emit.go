@@ -35,9 +35,12 @@ func emit(buf *bytes.Buffer, m map[string]any) bool {
 }
 
 func emitMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) bool {
-	keys := make([]string, 0, len(m))
+	// Most maps have a few keys: room for them on the stack spares an
+	// allocation per map.
+	var room [16]string
+	keys := room[:0]
 	for k := range m {
-		if strings.ContainsFunc(k, unicode.IsDigit) {
+		if hasDigit(k) {
 			return false
 		}
 		keys = append(keys, k)
@@ -85,6 +88,19 @@ func emitMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) bool 
 		}
 	}
 	return true
+}
+
+// hasDigit reports whether s holds a decimal digit of any script, as
+// unicode.IsDigit tells, looking at ASCII bytes without decoding them.
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			return true
+		} else if c >= utf8.RuneSelf {
+			return strings.ContainsFunc(s[i:], unicode.IsDigit)
+		}
+	}
+	return false
 }
 
 func emitList(buf *bytes.Buffer, l []any, indent int) bool {

@@ -257,3 +257,14 @@ func FuzzPlainPhrase(f *testing.F) {
 		assertWrittenPlain(t, "plainPhrase", w, false) // phrases are never keys
 	})
 }
+
+func FuzzHasDigit(f *testing.F) {
+	for _, s := range []string{"", "a", "a1", "é", "é1", "x\u0663", "\u0663", "\xff9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasDigit(s), strings.ContainsFunc(s, unicode.IsDigit); got != want {
+			t.Fatalf("hasDigit(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
