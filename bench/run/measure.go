@@ -37,6 +37,9 @@ type stats struct {
 	rss                int64
 	runs               int
 	minWall, maxWall   time.Duration
+	// walls are the runs' wall times in the order they ran, so that two
+	// measures can be compared round by round.
+	walls []time.Duration
 }
 
 func median(samples []sample) stats {
@@ -65,6 +68,7 @@ func median(samples []sample) stats {
 
 		minWall: slices.Min(walls),
 		maxWall: slices.Max(walls),
+		walls:   walls,
 	}
 }
 

@@ -226,6 +226,7 @@ func (r *report) goals() []verdict {
 		if g.figure == "—" {
 			g.figure = fmt.Sprintf("%s / %s = %s× at N = %d", seconds(serial.wall), seconds(par.wall), against(x, 1.7), n)
 			g.verdict = judge(x >= 1.7)
+			g.figure += roundByRound(serial.walls, par.walls)
 			continue
 		}
 		smaller = append(smaller, fmt.Sprintf("N = %d: %.2f×", n, x))
@@ -281,6 +282,20 @@ func against(x, goal float64) string {
 		return s
 	}
 	return fmt.Sprintf("%.3f", x)
+}
+
+// roundByRound lists the speedup of each round, its GOMAXPROCS=1 build
+// over its two-core build: the medians of the two can come from different
+// rounds, and one round run while the machine was slow shows here.
+func roundByRound(serial, par []time.Duration) string {
+	if len(serial) < 2 || len(serial) != len(par) {
+		return ""
+	}
+	xs := make([]string, len(serial))
+	for i := range serial {
+		xs[i] = against(serial[i].Seconds()/par[i].Seconds(), 1.7) + "×"
+	}
+	return "; round by round: " + strings.Join(xs, ", ")
 }
 
 func ratio(a, b time.Duration) string {

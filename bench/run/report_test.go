@@ -58,3 +58,35 @@ func TestCoresUsed(t *testing.T) {
 		t.Errorf("said %q without the machine's busy time", b.String())
 	}
 }
+
+// The speedup's verdict lists each round's own speedup, so that a round
+// run while the machine was slow can be told from a steady result.
+func TestSpeedupRoundByRound(t *testing.T) {
+	s := func(walls ...time.Duration) stats { return median(samplesOf(walls)) }
+	r := &report{cfg: &config{sizes: []int{1000}}, tools: &tools{cpus: 2}, stats: map[key]stats{
+		{1000, pipecBuild}:  s(7500*time.Millisecond, 7500*time.Millisecond, 7400*time.Millisecond),
+		{1000, pipecSerial}: s(18*time.Second, 13*time.Second, 12500*time.Millisecond),
+	}}
+	var speedup verdict
+	for _, g := range r.goals() {
+		if strings.Contains(g.goal, "speedup") {
+			speedup = g
+		}
+	}
+	for _, want := range []string{"13.0 s / 7.50 s = 1.73× at N = 1000", "round by round: 2.40×, 1.73×, 1.69×"} {
+		if !strings.Contains(speedup.figure, want) {
+			t.Errorf("missing %q in %q", want, speedup.figure)
+		}
+	}
+	if speedup.verdict != "met" {
+		t.Errorf("verdict %q, want the median's", speedup.verdict)
+	}
+}
+
+func samplesOf(walls []time.Duration) []sample {
+	out := make([]sample, len(walls))
+	for i, w := range walls {
+		out[i] = sample{wall: w}
+	}
+	return out
+}
