@@ -63,9 +63,11 @@ func TestCoresUsed(t *testing.T) {
 // run while the machine was slow can be told from a steady result.
 func TestSpeedupRoundByRound(t *testing.T) {
 	s := func(walls ...time.Duration) stats { return median(samplesOf(walls)) }
-	r := &report{cfg: &config{sizes: []int{1000}}, tools: &tools{cpus: 2}, stats: map[key]stats{
+	r := &report{cfg: &config{sizes: []int{100, 1000}}, tools: &tools{cpus: 2}, stats: map[key]stats{
 		{1000, pipecBuild}:  s(7500*time.Millisecond, 7500*time.Millisecond, 7400*time.Millisecond),
 		{1000, pipecSerial}: s(18*time.Second, 13*time.Second, 12500*time.Millisecond),
+		{100, pipecBuild}:   s(time.Second, time.Second, time.Second),
+		{100, pipecSerial}:  s(1500*time.Millisecond, 1500*time.Millisecond, 1500*time.Millisecond),
 	}}
 	var speedup verdict
 	for _, g := range r.goals() {
@@ -73,7 +75,9 @@ func TestSpeedupRoundByRound(t *testing.T) {
 			speedup = g
 		}
 	}
-	for _, want := range []string{"13.0 s / 7.50 s = 1.73× at N = 1000", "round by round: 2.40×, 1.73×, 1.69×"} {
+	// The rounds follow the smaller N's figures, which stay in their
+	// parentheses after the main figure.
+	for _, want := range []string{"13.0 s / 7.50 s = 1.73× at N = 1000 (N = 100: 1.50×); round by round at that N: 2.40×, 1.73×, 1.69×"} {
 		if !strings.Contains(speedup.figure, want) {
 			t.Errorf("missing %q in %q", want, speedup.figure)
 		}
