@@ -57,7 +57,7 @@ image:
 	docker build -t pipec:dev --build-arg VERSION=$$(git describe --tags --always 2>/dev/null) .
 
 # pipec side by side with cue and kubectl kustomize on synthetic pipelines
-# (N = 1, 10, 100 and 1000, which issue 7's goals are stated for; about 20
+# (N = 1, 10, 100 and 1000, which issue 7's goals are stated for; about 25
 # minutes on 2 cores, `make bench BENCH_N=1,10,100` takes half that):
 # regenerates bench/RESULTS.md and bench/results.png. Then the Go benchmarks
 # of the hot paths.

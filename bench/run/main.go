@@ -9,7 +9,7 @@
 // prints the medians and writes them to bench/RESULTS.md, with the goals of
 // issue 7 judged, and plots them into bench/results.png.
 //
-//	go run ./bench/run                  # N = 1, 10, 100, 1000: about 20 minutes on 2 cores
+//	go run ./bench/run                  # N = 1, 10, 100, 1000: about 25 minutes on 2 cores
 //	go run ./bench/run -n 1,10,100      # about 10 minutes; the goals stated for N = 1000 are not judged
 package main
 
@@ -80,7 +80,7 @@ func parseFlags() (*config, error) {
 	}
 	cfg := &config{root: root}
 	sizes := flag.String("n", "1,10,100,1000", "comma-separated numbers of pipelines to measure")
-	flag.IntVar(&cfg.runs, "runs", 0, "runs per measure, medians reported; 0 means 5 for N ≤ 10, 3 above (kubectl kustomize once above N = 100)")
+	flag.IntVar(&cfg.runs, "runs", 0, "runs per measure, medians reported; 0 means 5 (kubectl kustomize 3 times above N = 10, once above N = 100)")
 	flag.IntVar(&cfg.serialMax, "serial-max", 1000, "measure the GOMAXPROCS=1 build only up to this N (it only serves the speedup figure)")
 	flag.StringVar(&cfg.work, "work", filepath.Join(os.TempDir(), "pipec-bench"), "directory for the generated pipelines and outputs; emptied first")
 	flag.StringVar(&cfg.bin, "bin", filepath.Join(root, "bench", ".bin"), "directory for the pipec and cue binaries")
@@ -101,22 +101,29 @@ func parseFlags() (*config, error) {
 	return cfg, nil
 }
 
+// runsFor is how many runs measure each command at N = n. Five at every
+// N: this VM's host slows down for minutes at a time, and with three runs
+// two slow ones decide the median (run J at N = 1000: cue export took
+// 4.64 and 5.68 s in two rounds, 3.91 s in the third).
 func (c *config) runsFor(n int) int {
-	switch {
-	case c.runs > 0:
+	if c.runs > 0 {
 		return c.runs
-	case n <= 10:
-		return 5
 	}
-	return 3
+	return 5
 }
 
 // kustomizeRunsFor is how many runs measure kubectl kustomize: at
-// N = 1000 one run is 3,000 processes and six minutes, and its figure
-// only serves as a comparison, while the goals rest on pipec's.
+// N = 1000 one run is 3,000 processes and six minutes, at N = 100 forty
+// seconds, and its figure only serves as a comparison, while the goals
+// rest on pipec's.
 func (c *config) kustomizeRunsFor(n int) int {
-	if c.runs == 0 && n > 100 {
+	switch {
+	case c.runs > 0:
+		return c.runs
+	case n > 100:
 		return 1
+	case n > 10:
+		return 3
 	}
 	return c.runsFor(n)
 }
